@@ -1,0 +1,226 @@
+"""The `balctl` command line: parse options, call the library, render. Nothing else.
+
+Only Typer is imported at start-up; YAML, requests, Rich and cryptography are imported by
+the commands that need them, so `balctl --version` and completions stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from balctl import __version__
+from balctl.errors import BalctlError, ExitCode, UsageError, redact
+
+
+class Output(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class BalctlGroup(TyperGroup):
+    """The single top-level error handler (like httpie's `core.main`).
+
+    Every `BalctlError` becomes one stderr line (+ `hint:`) and its exit code; anything
+    unexpected is a bug: one line and exit 1, the traceback only with BALCTL_DEBUG=1.
+    """
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BalctlError as exc:
+            report_error(exc)
+            raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(ExitCode.OK) from None
+        except Exception as exc:
+            if isinstance(exc, (typer.Exit, typer.Abort)) or hasattr(exc, "show"):
+                raise  # Typer's own exits and usage errors (ClickException has .show)
+            if os.environ.get("BALCTL_DEBUG") == "1":
+                raise
+            _stderr(f"balctl: internal error: {type(exc).__name__}: {exc} (BALCTL_DEBUG=1 shows the traceback)")
+            raise typer.Exit(ExitCode.INTERNAL) from None
+
+
+app = typer.Typer(
+    name="balctl",
+    cls=BalctlGroup,
+    help="Inspect margin, loan, interest and available balances of OKX, XT.com lever and "
+    "CoinSwitch PRO futures accounts, exactly as the exchange reports them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"balctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """balctl: balances as the exchange reported them, as a table, JSON or CSV."""
+
+
+# Options every fetching command takes (SPEC 2, COMMON).
+ProfileOpt = Annotated[
+    Optional[str],
+    typer.Option("--profile", "-p", envvar="BALCTL_PROFILE", show_default=False,
+                 help="Profile name (default: the profile named like the exchange, or its only profile)."),
+]
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", "-c", envvar="BALCTL_CONFIG", show_default=False, dir_okay=False,
+                 help="Profile file (default: $XDG_CONFIG_HOME/balctl/config.yaml)."),
+]
+OutputOpt = Annotated[
+    Output, typer.Option("--output", "-o", envvar="BALCTL_OUTPUT", case_sensitive=False, help="Output format.")
+]
+AppendOpt = Annotated[
+    Optional[Path],
+    typer.Option("--append", metavar="FILE", dir_okay=False,
+                 help="Also append the CSV rows to FILE (header only when it is new or empty)."),
+]
+HideZeroOpt = Annotated[bool, typer.Option("--hide-zero", help="Leave out rows whose every amount is zero or null.")]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", envvar="BALCTL_TIMEOUT", min=0.1, metavar="SECONDS", help="Per-request read timeout.")
+]
+RawOpt = Annotated[bool, typer.Option("--raw", help="JSON only: add the exchange's untouched response(s) under \"raw\".")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request to stderr (secrets redacted).")]
+
+
+@dataclass(frozen=True)
+class Common:
+    """The COMMON options, resolved once so commands stay one-liners."""
+
+    config: Path | None
+    output: Output
+    append: Path | None
+    hide_zero: bool
+    timeout: float
+    raw: bool
+    verbose: bool
+
+    def __post_init__(self) -> None:
+        if self.raw and self.output is not Output.json:
+            raise UsageError("--raw works with -o json only")
+        if self.verbose:
+            _enable_request_log()
+
+    @property
+    def config_path(self) -> Path:
+        from balctl.profiles import default_config_path
+
+        return self.config or default_config_path()
+
+
+@app.command(epilog="Examples:\n\n  balctl okx --ccy BTC,ETH\n\n  balctl okx -o json | jq '.balances[] | {asset, available}'")
+def okx(
+    ccy: Annotated[Optional[str], typer.Option("--ccy", metavar="BTC,ETH", help="Only these currencies (at most 20).")] = None,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    output: OutputOpt = Output.table,
+    append: AppendOpt = None,
+    hide_zero: HideZeroOpt = False,
+    timeout: TimeoutOpt = 10.0,
+    raw: RawOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Show the OKX trading account: equity, available, frozen, loans and interest per currency."""
+    from balctl.exchanges import Selection
+
+    common = Common(config, output, append, hide_zero, timeout, raw, verbose)
+    _run_exchange("okx", profile, Selection(ccy=split_codes(ccy)), common)
+
+
+def split_codes(value: str | None) -> tuple[str, ...]:
+    """`btc, eth` → ("BTC", "ETH"): comma-separated, trimmed, upper-cased, no duplicates."""
+    if not value:
+        return ()
+    codes = [part.strip().upper() for part in value.split(",")]
+    if any(not code for code in codes):
+        raise UsageError(f"empty item in {value!r}: use a comma-separated list such as BTC,ETH")
+    return tuple(dict.fromkeys(codes))
+
+
+def _run_exchange(exchange: str, profile_name: str | None, selection: Any, common: Common) -> None:
+    from balctl.fetch import fetch_snapshot
+    from balctl.http import Transport
+    from balctl.profiles import choose_profile, load_profiles
+
+    path = common.config_path
+    profile = choose_profile(load_profiles(path), exchange, profile_name, path)
+    transport = Transport(timeout=common.timeout)
+    try:
+        snapshot = fetch_snapshot(profile, selection, transport)
+    finally:
+        transport.close()
+    if common.hide_zero:
+        snapshot = snapshot.without_zero_rows()
+    if common.append:
+        from balctl.render.csv import append
+
+        append(common.append, [snapshot])
+    from balctl.render import render_snapshot
+
+    render_snapshot(snapshot, common.output.value, sys.stdout, raw=common.raw)
+
+
+def report_error(exc: BalctlError) -> None:
+    """`balctl: <exchange> (<profile>): <what happened> [<code>]`, then `hint: ...`."""
+    _stderr(f"balctl: {exc.line()}")
+    if exc.hint:
+        _stderr(f"hint: {exc.hint}")
+
+
+def _stderr(line: str) -> None:
+    sys.stderr.write(redact(line) + "\n")
+    sys.stderr.flush()
+
+
+def _enable_request_log() -> None:
+    """`-v`: the HTTP layer's log lines on stderr, passed through the secret redactor."""
+    import logging
+
+    class Redacting(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg, record.args = redact(record.getMessage()), ()
+            return True
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("balctl: %(message)s"))
+    handler.addFilter(Redacting())
+    logger = logging.getLogger("balctl")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def _silence_stdout() -> None:
+    """After `| head` closed the pipe, point stdout at /dev/null so the final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="balctl")

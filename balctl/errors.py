@@ -1,0 +1,173 @@
+"""Every failure balctl reports, its exit code and its one-line message, in one place.
+
+The CLI's single top-level handler turns a `BalctlError` into
+`balctl: <exchange> (<profile>): <what happened> [<code>]` plus an optional `hint:` line,
+and exits with the class's `exit_code` (SPEC section 7). Nothing else prints errors.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    AUTH = 3
+    NETWORK = 4
+    EXCHANGE = 5
+    PARTIAL = 6
+    INTERRUPTED = 130
+
+
+class BalctlError(Exception):
+    """A failure the user can act on; never carries a secret in its text."""
+
+    exit_code: ExitCode = ExitCode.EXCHANGE
+    kind: str = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exchange: str | None = None,
+        profile: str | None = None,
+        code: str | None = None,
+        hint: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exchange = exchange
+        self.profile = profile
+        self.code = code
+        self.hint = hint
+        self.status = status
+
+    def for_account(self, exchange: str, profile: str) -> BalctlError:
+        """Fill in which account failed (the HTTP layer does not know profile names)."""
+        self.exchange = self.exchange or exchange
+        self.profile = self.profile or profile
+        return self
+
+    def line(self) -> str:
+        """The one-line message, without the `balctl: ` prefix."""
+        where = ""
+        if self.exchange and self.profile:
+            where = f"{self.exchange} ({self.profile}): "
+        elif self.exchange or self.profile:
+            where = f"{self.exchange or self.profile}: "
+        code = f" [{self.code}]" if self.code else ""
+        return f"{where}{self.message}{code}"
+
+
+class UsageError(BalctlError):
+    """A bad option or argument on the command line."""
+
+    exit_code = ExitCode.USAGE
+    kind = "usage"
+
+
+class ProfileError(UsageError):
+    """The profile file is missing, malformed or unsafe."""
+
+    kind = "profile"
+
+
+class AuthError(BalctlError):
+    """The exchange refused the credentials."""
+
+    exit_code = ExitCode.AUTH
+    kind = "auth"
+
+
+class PermissionDenied(AuthError):
+    """The key is valid but may not do this (IP whitelist, missing permission)."""
+
+    kind = "permission"
+
+
+class TimestampRejected(AuthError):
+    """The exchange says our clock is off; the HTTP layer corrects and retries once.
+
+    `certain` is False where the exchange cannot tell a clock problem from a bad key
+    (CoinSwitch answers 401 to both): then a small measured offset means "bad key".
+    """
+
+    kind = "timestamp"
+
+    def __init__(self, message: str, *, certain: bool = True, **kw) -> None:
+        super().__init__(message, **kw)
+        self.certain = certain
+
+
+class NetworkError(BalctlError):
+    """Could not get an answer: connection refused, timeout."""
+
+    exit_code = ExitCode.NETWORK
+    kind = "network"
+
+
+class Unavailable(NetworkError):
+    """The exchange answered but is down or overloaded (HTTP 5xx, OKX 50001/50026)."""
+
+    kind = "unavailable"
+
+
+class RateLimited(NetworkError):
+    """Too many requests; `retry_after` is the server's wish, in seconds, if it said one."""
+
+    kind = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ExchangeError(BalctlError):
+    """The exchange answered with an error about the request."""
+
+    exit_code = ExitCode.EXCHANGE
+    kind = "exchange"
+
+
+class BadResponse(ExchangeError):
+    """The answer is not the exchange's documented JSON (HTML page, truncated, wrong shape)."""
+
+    kind = "bad_response"
+
+
+RETRYABLE = (NetworkError,)
+"""Transient failures: all balctl calls are reads, so repeating them is always safe."""
+
+
+class Redactor:
+    """Scrubs known secrets out of any text before it leaves the process.
+
+    Messages are built never to contain secrets; this is the second line of defence for
+    text we do not control (exception strings from libraries, exchange messages).
+    """
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, *secrets: str | None) -> None:
+        for secret in secrets:
+            if secret and len(secret) >= 4:
+                self._secrets.add(secret)
+        self._pattern = None
+
+    def __call__(self, text: str) -> str:
+        if not self._secrets:
+            return text
+        if self._pattern is None:
+            alternatives = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, alternatives)))
+        return self._pattern.sub("****", text)
+
+
+redact = Redactor()
+"""Process-wide: profiles register their secrets as they are loaded."""

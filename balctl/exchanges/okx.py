@@ -1,0 +1,140 @@
+"""OKX trading account: `GET /api/v5/account/balance` (SPEC 4 and 5).
+
+Signature: Base64(HMAC-SHA256(secret, timestamp + "GET" + path_with_query)), timestamp in
+ISO-8601 with milliseconds. Envelope `{"code": "0", "msg": "", "data": [...]}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime, timezone
+from typing import Any
+
+from balctl import errors
+from balctl.exchanges import Selection
+from balctl.model import Account, Balance, Summary, amount, code, expect, nullify
+
+NAME = "okx"
+ACCOUNT = "trading"
+DEFAULT_BASE_URL = "https://www.okx.com"
+BALANCE_PATH = "/api/v5/account/balance"
+TIME_PATH = "/api/v5/public/time"
+PROFILE_KEYS = {"passphrase": True, "demo": False}
+MAX_CCY = 20
+
+REGION_HINT = "the key may belong to another OKX region: set base_url to https://eea.okx.com or https://my.okx.com"
+HINTS = {
+    "50101": "this key belongs to the other environment: set 'demo: true' for a demo-trading key (or false for a live one)",
+    "50111": REGION_HINT,
+    "50119": REGION_HINT,
+    "50110": "add this machine's public IP address to the API key's IP whitelist on OKX",
+    "50102": "check the system clock (timedatectl / ntp): it is off by more than OKX accepts",
+}
+AUTH_CODES = {"50100", "50101", "50103", "50104", "50105", "50106", "50107",
+              "50111", "50112", "50113", "50119"}
+PERMISSION_CODES = {"50110", "50120", "50030", "50035"}
+RETRYABLE_CODES = {"50011": errors.RateLimited, "50001": errors.Unavailable, "50026": errors.Unavailable}
+BAD_REQUEST_CODES = {"51000", "50014"}
+
+
+def validate_profile(profile: Any, where: str) -> None:
+    """Nothing beyond the common rules: the passphrase is required by PROFILE_KEYS."""
+
+
+def request_paths(profile: Any, selection: Selection) -> list[str]:
+    """One request; `ccy` joined with a bare comma, as OKX documents and signs it."""
+    if len(selection.ccy) > MAX_CCY:
+        raise errors.UsageError(f"--ccy takes at most {MAX_CCY} currencies (OKX's limit), got {len(selection.ccy)}")
+    if selection.ccy:
+        return [f"{BALANCE_PATH}?ccy={','.join(selection.ccy)}"]
+    return [BALANCE_PATH]
+
+
+def timestamp(milliseconds: int) -> str:
+    """`2020-12-08T09:08:57.715Z` from Unix milliseconds."""
+    moment = datetime.fromtimestamp(milliseconds // 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{milliseconds % 1000:03d}Z"
+
+
+def signature(secret: str, prehash: str) -> str:
+    digest = hmac.new(secret.encode(), prehash.encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def sign(profile: Any, path_with_query: str, timestamp_ms: int) -> dict[str, str]:
+    stamp = timestamp(timestamp_ms)
+    headers = {
+        "OK-ACCESS-KEY": profile.api_key,
+        "OK-ACCESS-SIGN": signature(profile.api_secret, f"{stamp}GET{path_with_query}"),
+        "OK-ACCESS-TIMESTAMP": stamp,
+        "OK-ACCESS-PASSPHRASE": profile.passphrase,
+    }
+    if profile.demo:
+        headers["x-simulated-trading"] = "1"
+    return headers
+
+
+def check(status: int, body: Any) -> None:
+    """Raise the error an OKX envelope or status carries (SPEC 4's code table)."""
+    if not isinstance(body, dict) or "code" not in body:
+        return  # not an envelope: the HTTP status, then parse(), will say what is wrong
+    error_code = str(body.get("code"))
+    if error_code == "0":
+        return
+    raise classify(error_code, str(body.get("msg") or "error"), status)
+
+
+def classify(error_code: str, message: str, status: int) -> errors.BalctlError:
+    details = {"code": error_code, "hint": HINTS.get(error_code), "status": status}
+    if error_code in AUTH_CODES:
+        return errors.AuthError(message, **details)
+    if error_code in PERMISSION_CODES:
+        return errors.PermissionDenied(message, **details)
+    if error_code == "50102":
+        return errors.TimestampRejected(message, **details)
+    if error_code in RETRYABLE_CODES:
+        return RETRYABLE_CODES[error_code](message, **details)
+    if status >= 500:
+        return errors.Unavailable(message, **details)
+    return errors.ExchangeError(message, **details)
+
+
+def parse_server_time(body: Any) -> int:
+    return int(body["data"][0]["ts"])
+
+
+def parse(bodies: list[Any]) -> Account:
+    """Pure: the balance response → rows (one per `details[]` entry) and the summary."""
+    (body,) = bodies
+    data = expect(expect(body, dict, "the response").get("data"), list, "'data'")
+    if not data:
+        raise errors.BadResponse("unexpected response: 'data' is empty")
+    top = expect(data[0], dict, "'data[0]'")
+    details = expect(top.get("details", []), list, "'details'")
+    rows = [_row(expect(entry, dict, "a 'details' entry")) for entry in details]
+    summary = Summary(
+        equity=amount(top.get("totalEq"), field_name="totalEq"),
+        loan=None,
+        unit="USD",
+        native=nullify({key: value for key, value in top.items() if key != "details"}),
+    )
+    return Account(summary=summary, balances=rows)
+
+
+def _row(entry: dict[str, Any]) -> Balance:
+    def field(name: str):
+        return amount(entry.get(name), field_name=name)
+
+    return Balance(
+        asset=code(entry.get("ccy")),
+        total=field("eq"),
+        available=field("availBal"),
+        frozen=field("frozenBal"),
+        loan=field("liab"),
+        interest=field("interest"),
+        order_margin=field("ordFrozen"),
+        usd_value=field("eqUsd"),
+        native=nullify(entry),
+    )

@@ -1,0 +1,192 @@
+"""The exchange-neutral balance model (SPEC section 5).
+
+Every exchange module turns its response into a `Snapshot` of `Balance` rows. Amounts are
+`Decimal` built from the exchange's own text, so `format(amount, "f")` gives its digits back
+unchanged; `""` (OKX: not applicable) becomes `None`. Nothing here knows any exchange.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from balctl.errors import BadResponse, BalctlError
+
+AMOUNT_FIELDS: tuple[str, ...] = (
+    "total",
+    "available",
+    "frozen",
+    "loan",
+    "interest",
+    "position_margin",
+    "order_margin",
+    "usd_value",
+)
+"""The unified amount columns, in output order."""
+
+ROW_FIELDS: tuple[str, ...] = ("market", "asset", *AMOUNT_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """One asset of an account, optionally scoped to a market (an XT pair, a CoinSwitch symbol)."""
+
+    asset: str
+    market: str | None = None
+    total: Decimal | None = None
+    available: Decimal | None = None
+    frozen: Decimal | None = None
+    loan: Decimal | None = None
+    interest: Decimal | None = None
+    position_margin: Decimal | None = None
+    order_margin: Decimal | None = None
+    usd_value: Decimal | None = None
+    native: dict[str, Any] = field(default_factory=dict)
+
+    def amounts(self) -> tuple[Decimal | None, ...]:
+        return tuple(getattr(self, name) for name in AMOUNT_FIELDS)
+
+    def is_zero(self) -> bool:
+        """True when every amount is zero or null (what `--hide-zero` leaves out)."""
+        return all(not amount for amount in self.amounts())
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Account-level figures: equity and loan in `unit`, plus the exchange's own fields."""
+
+    equity: Decimal | None
+    loan: Decimal | None
+    unit: str
+    native: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What an exchange module's pure `parse()` returns: no profile, no clock."""
+
+    summary: Summary
+    balances: list[Balance]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One account of one profile at one moment: the unit every renderer consumes."""
+
+    profile: str
+    exchange: str
+    account: str
+    fetched_at: datetime
+    summary: Summary
+    balances: list[Balance]
+    raw: list[Any] = field(default_factory=list)
+
+    def without_zero_rows(self) -> Snapshot:
+        rows = [row for row in self.balances if not row.is_zero()]
+        return Snapshot(
+            self.profile, self.exchange, self.account, self.fetched_at,
+            self.summary, rows, self.raw,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An account that could not be fetched, as listed in `errors` of `balctl all`."""
+
+    profile: str
+    exchange: str
+    kind: str
+    message: str
+    code: str | None
+    error: BalctlError | None = field(default=None, compare=False, repr=False)
+    """The original error, for its exit code and hint; not part of the JSON."""
+
+    @classmethod
+    def from_error(cls, error: BalctlError) -> Failure:
+        return cls(error.profile or "", error.exchange or "", error.kind, error.message, error.code, error)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The result of `balctl all` / `balctl demo`: good accounts and failed ones."""
+
+    fetched_at: datetime
+    accounts: list[Snapshot]
+    errors: list[Failure]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso_millis(moment: datetime) -> str:
+    """`2020-12-08T09:08:57.715Z`: the timestamp form of SPEC 5 (and of OKX's signature)."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def amount(value: Any, *, field_name: str = "amount") -> Decimal | None:
+    """An exchange amount as `Decimal`, keeping its digits; `""`/null → None.
+
+    Accepts JSON strings and JSON numbers (already `Decimal`/`int` when the body was parsed
+    with `parse_float=Decimal`). Anything else is a malformed response, not a crash.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise BadResponse(f"{field_name} is not a number: {value!r}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, (int, str)):
+        try:
+            result = Decimal(value.strip() if isinstance(value, str) else value)
+        except InvalidOperation:
+            raise BadResponse(f"{field_name} is not a number: {str(value)[:40]!r}") from None
+    else:
+        raise BadResponse(f"{field_name} is not a number: {type(value).__name__}")
+    if not result.is_finite():
+        raise BadResponse(f"{field_name} is not a finite number: {value!r}")
+    return result
+
+
+def decimal_sum(values: list[Decimal | None]) -> Decimal | None:
+    """Sum, or None when no value is known (a null is not a zero)."""
+    known = [value for value in values if value is not None]
+    return sum(known, Decimal(0)) if known else None
+
+
+def format_amount(value: Decimal | None) -> str | None:
+    """The exchange's digits, never scientific notation (`1E-8` would surprise a spreadsheet)."""
+    return None if value is None else format(value, "f")
+
+
+def nullify(value: Any) -> Any:
+    """The exchange's own fields with `""` as null, for `native`."""
+    if value == "":
+        return None
+    if isinstance(value, dict):
+        return {key: nullify(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [nullify(item) for item in value]
+    return value
+
+
+def code(value: Any) -> str:
+    """Asset and market codes are upper-case (`btc_usdt` → `BTC_USDT`)."""
+    if not isinstance(value, str) or not value:
+        raise BadResponse(f"expected a currency or symbol code, got {value!r}")
+    return value.upper()
+
+
+def expect(value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    """Check the shape of a response part, so a surprise is exit 5, not a traceback."""
+    if not isinstance(value, kind):
+        names = " or ".join(t.__name__ for t in (kind if isinstance(kind, tuple) else (kind,)))
+        raise BadResponse(f"unexpected response: {what} is not a {_json_name(names)}")
+    return value
+
+
+def _json_name(python_names: str) -> str:
+    return python_names.replace("dict", "JSON object").replace("list", "JSON array")

@@ -1,0 +1,236 @@
+"""The profile file (SPEC section 3): where it is, what it may say, and which profile to use.
+
+Every rule failure is a `ProfileError` (exit 2) naming the file, the profile and the key,
+and never quoting a secret. Secrets are registered with the redactor as soon as they are read.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from balctl import exchanges
+from balctl.errors import ProfileError, redact
+
+SECRET_KEYS = ("api_secret", "passphrase")
+COMMON_KEYS: dict[str, bool] = {"exchange": True, "api_key": True, "api_secret": True, "base_url": False}
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+LOOPBACK_HOSTS = {"localhost"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One account's credentials and settings. `repr` never shows a secret."""
+
+    name: str
+    exchange: str
+    api_key: str
+    api_secret: str = field(repr=False)
+    base_url: str
+    passphrase: str | None = field(default=None, repr=False)
+    demo: bool = False
+    symbols: tuple[str, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Where each credential came from: `file`, or `env NAME`."""
+
+
+def default_config_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """`$XDG_CONFIG_HOME/balctl/config.yaml`, else `~/.config/balctl/config.yaml`."""
+    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "balctl" / "config.yaml"
+
+
+def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> dict[str, Profile]:
+    """Every profile of the file, in file order, validated; raises ProfileError."""
+    document = _read_yaml(path)
+    section = document.get("profiles") if isinstance(document, dict) else None
+    if not isinstance(section, dict) or not section:
+        raise ProfileError(f"{path}: 'profiles' is missing or not a mapping of profile names")
+    profiles = {}
+    literal_secret = False
+    for name, entry in section.items():
+        profile, literal = _build_profile(path, str(name), entry, environ)
+        profiles[profile.name] = profile
+        literal_secret = literal_secret or literal
+    if literal_secret:
+        _refuse_if_shared(path)
+    return profiles
+
+
+def choose_profile(profiles: dict[str, Profile], exchange: str, name: str | None, path: Path) -> Profile:
+    """The profile an exchange command uses (SPEC 2): named, else same-named, else the only one."""
+    if name is not None:
+        profile = profiles.get(name)
+        if profile is None:
+            raise ProfileError(f"{path}: no profile named '{name}' (have: {', '.join(profiles)})")
+        if profile.exchange != exchange:
+            raise ProfileError(
+                f"{path}: profile '{name}' is a {profile.exchange} profile, not {exchange}"
+            )
+        return profile
+    if exchange in profiles and profiles[exchange].exchange == exchange:
+        return profiles[exchange]
+    candidates = [p.name for p in profiles.values() if p.exchange == exchange]
+    if len(candidates) == 1:
+        return profiles[candidates[0]]
+    if not candidates:
+        raise ProfileError(f"{path}: no {exchange} profile in the file")
+    raise ProfileError(
+        f"{path}: several {exchange} profiles, choose one with --profile: {', '.join(candidates)}"
+    )
+
+
+def select_profiles(profiles: dict[str, Profile], names: list[str], path: Path) -> list[Profile]:
+    """`balctl all`: every profile, or the named subset, in file order."""
+    unknown = [name for name in names if name not in profiles]
+    if unknown:
+        raise ProfileError(f"{path}: no profile named '{unknown[0]}' (have: {', '.join(profiles)})")
+    return [p for p in profiles.values() if not names or p.name in names]
+
+
+def _read_yaml(path: Path) -> Any:
+    import yaml  # deferred: only commands that read the file pay for it
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(
+            f"{path}: profile file not found (copy config.example.yaml there, or use --config)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot read the profile file: {_os_reason(exc)}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ProfileError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', None) or 'syntax error'}") from None
+
+
+def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]) -> tuple[Profile, bool]:
+    """Validate one profile; returns it and whether it holds a literal secret."""
+    where = f"{path}: profile '{name}'"
+    if not isinstance(entry, dict):
+        raise ProfileError(f"{where}: must be a mapping of keys")
+    exchange_name = entry.get("exchange")
+    if exchange_name not in exchanges.EXCHANGES:
+        raise ProfileError(
+            f"{where}: key 'exchange': unknown exchange {exchange_name!r} "
+            f"(one of: {', '.join(exchanges.EXCHANGES)})"
+        )
+    module = exchanges.load(exchange_name)
+    allowed = {**COMMON_KEYS, **module.PROFILE_KEYS}
+    for key in entry:
+        if key not in allowed:
+            raise ProfileError(f"{where}: unknown key '{key}' (allowed: {', '.join(allowed)})")
+    for key, required in allowed.items():
+        if required and entry.get(key) in (None, ""):
+            raise ProfileError(f"{where}: missing required key '{key}'")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, raw in entry.items():
+        values[key], sources[key] = _resolve(where, key, raw, environ)
+    literal = any(sources.get(key) == "file" for key in SECRET_KEYS if key in entry)
+    redact.add(*(values.get(key) for key in SECRET_KEYS))
+
+    profile = Profile(
+        name=name,
+        exchange=exchange_name,
+        api_key=_text(where, "api_key", values["api_key"]),
+        api_secret=_text(where, "api_secret", values["api_secret"]),
+        passphrase=_text(where, "passphrase", values["passphrase"]) if "passphrase" in values else None,
+        demo=_flag(where, "demo", values.get("demo", False)),
+        base_url=_base_url(where, values.get("base_url") or module.DEFAULT_BASE_URL),
+        symbols=_symbols(where, values.get("symbols", [])),
+        sources={key: sources[key] for key in ("api_key", *SECRET_KEYS) if key in sources},
+    )
+    module.validate_profile(profile, where)
+    return profile, literal
+
+
+def _resolve(where: str, key: str, raw: Any, environ: Mapping[str, str]) -> tuple[Any, str]:
+    """Expand `${NAME}` from the environment; returns (value, source)."""
+    if not isinstance(raw, str):
+        return raw, "file"
+    whole = ENV_REFERENCE.fullmatch(raw.strip())
+
+    def lookup(match: re.Match[str]) -> str:
+        value = environ.get(match.group(1))
+        if not value:
+            raise ProfileError(f"{where}: key '{key}': environment variable {match.group(1)} is unset or empty")
+        return value
+
+    value = ENV_REFERENCE.sub(lookup, raw)
+    return value, (f"env {whole.group(1)}" if whole else "file")
+
+
+def _text(where: str, key: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ProfileError(f"{where}: key '{key}' must be a string")
+    text = str(value).strip()
+    if not text:
+        raise ProfileError(f"{where}: missing required key '{key}'")
+    return text
+
+
+def _flag(where: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ProfileError(f"{where}: key '{key}' must be true or false")
+    return value
+
+
+def _symbols(where: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ProfileError(f"{where}: key 'symbols' must be a list such as [BTC_USDT, ETH_USDT]")
+    return tuple(item.strip().upper() for item in value if item.strip())
+
+
+def _base_url(where: str, value: Any) -> str:
+    """https only, except to this machine (the simulator, a local proxy)."""
+    if not isinstance(value, str):
+        raise ProfileError(f"{where}: key 'base_url' must be a URL")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ProfileError(f"{where}: key 'base_url': {value!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ProfileError(
+            f"{where}: key 'base_url': plain http is only allowed to a loopback host; use https://"
+        )
+    return value.strip().rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_if_shared(path: Path) -> None:
+    """A file with literal secrets must not be readable by anyone else (like ssh keys)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        raise ProfileError(
+            f"{path}: holds literal secrets but is readable by group or others",
+            hint=f"chmod 600 {path}",
+        )
+
+
+def _os_reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or type(exc).__name__
+

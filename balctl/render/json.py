@@ -1,0 +1,94 @@
+"""JSON output (SPEC 6): indent 2, keys in SPEC 5 order, amounts as exact decimal strings.
+
+The standard `json` module cannot write a `Decimal` as a number without going through
+`float`, so this module serialises the (small, known) document shapes itself: unified
+amounts are strings (jq would round a long number), and numbers the exchange sent as JSON
+numbers (XT) are written back with their own digits in `native` and `raw`.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, TextIO
+
+from balctl.model import AMOUNT_FIELDS, Balance, Report, Snapshot, format_amount, iso_millis
+
+INDENT = "  "
+
+
+def snapshot(snapshot: Snapshot, *, raw: bool = False, out: TextIO | None = None) -> str:
+    return dumps(snapshot_document(snapshot, raw=raw)) + "\n"
+
+
+def report(report: Report, *, raw: bool = False, out: TextIO | None = None) -> str:
+    return dumps(report_document(report, raw=raw)) + "\n"
+
+
+def snapshot_document(snapshot: Snapshot, *, raw: bool = False) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "profile": snapshot.profile,
+        "exchange": snapshot.exchange,
+        "account": snapshot.account,
+        "fetched_at": iso_millis(snapshot.fetched_at),
+        "summary": {
+            "equity": format_amount(snapshot.summary.equity),
+            "loan": format_amount(snapshot.summary.loan),
+            "unit": snapshot.summary.unit,
+            "native": snapshot.summary.native,
+        },
+        "balances": [_row(row) for row in snapshot.balances],
+    }
+    if raw:
+        document["raw"] = snapshot.raw
+    return document
+
+
+def report_document(report: Report, *, raw: bool = False) -> dict[str, Any]:
+    return {
+        "fetched_at": iso_millis(report.fetched_at),
+        "accounts": [snapshot_document(account, raw=raw) for account in report.accounts],
+        "errors": [
+            {
+                "profile": failure.profile,
+                "exchange": failure.exchange,
+                "kind": failure.kind,
+                "message": failure.message,
+                "code": failure.code,
+            }
+            for failure in report.errors
+        ],
+    }
+
+
+def _row(row: Balance) -> dict[str, Any]:
+    document: dict[str, Any] = {"market": row.market, "asset": row.asset}
+    for name in AMOUNT_FIELDS:
+        document[name] = format_amount(getattr(row, name))
+    document["native"] = row.native
+    return document
+
+
+def dumps(value: Any, level: int = 0) -> str:
+    """Like `json.dumps(value, indent=2, ensure_ascii=False)`, plus exact `Decimal` numbers."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = INDENT * (level + 1)
+        items = (f"{inner}{_string(str(key))}: {dumps(item, level + 1)}" for key, item in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + INDENT * level + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        inner = INDENT * (level + 1)
+        items = (f"{inner}{dumps(item, level + 1)}" for item in value)
+        return "[\n" + ",\n".join(items) + "\n" + INDENT * level + "]"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, str):
+        return _string(value)
+    return json.dumps(value)  # None, bool, int
+
+
+def _string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)

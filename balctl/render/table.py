@@ -1,0 +1,141 @@
+"""Rich tables for people (SPEC 6): one table per account, numbers right-aligned with the
+exchange's digits, all-null columns left out, the summary underneath.
+
+Colour only on a terminal and never with NO_COLOR (Rich honours both). Off a terminal the
+width is generous so that a pipe or a file gets whole rows rather than 80-column wrapping.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import defaultdict
+from decimal import Decimal
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from balctl.model import AMOUNT_FIELDS, Report, Snapshot, format_amount
+
+HEADINGS = {
+    "market": "Market",
+    "asset": "Asset",
+    "total": "Total",
+    "available": "Available",
+    "frozen": "Frozen",
+    "loan": "Loan",
+    "interest": "Interest",
+    "position_margin": "Position margin",
+    "order_margin": "Order margin",
+    "usd_value": "USD value",
+}
+PIPE_WIDTH = 240
+NULL = "–"
+
+
+def snapshot(snapshot: Snapshot, *, raw: bool = False, out: TextIO | None = None) -> str:
+    console, buffer = _console(out)
+    _print_account(console, snapshot)
+    return _text(buffer)
+
+
+def report(report: Report, *, raw: bool = False, out: TextIO | None = None) -> str:
+    console, buffer = _console(out)
+    for index, account in enumerate(report.accounts):
+        if index:
+            console.print()
+        _print_account(console, account)
+    if len(report.accounts) > 1:
+        console.print()
+        console.print(_totals(report.accounts))
+    return _text(buffer)
+
+
+def _text(buffer: io.StringIO) -> str:
+    """Rich pads lines to the table width; trailing blanks only get in the way of a pipe."""
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+def account_table(snapshot: Snapshot) -> Table:
+    columns = [name for name in ("market",) if any(row.market for row in snapshot.balances)]
+    columns += ["asset"]
+    columns += [name for name in AMOUNT_FIELDS
+                if any(getattr(row, name) is not None for row in snapshot.balances)]
+    table = Table(title=f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}",
+                  title_justify="left", caption=None if snapshot.balances else "no balances")
+    for name in columns:
+        numeric = name in AMOUNT_FIELDS
+        # fold, never ellipsis: a shortened amount would be a wrong amount
+        table.add_column(HEADINGS[name], justify="right" if numeric else "left",
+                         overflow="fold", no_wrap=not numeric)
+    for row in snapshot.balances:
+        table.add_row(*(_cell(getattr(row, name)) for name in columns))
+    return table
+
+
+def summary_line(snapshot: Snapshot) -> Text:
+    summary = snapshot.summary
+    text = Text("  equity ", style="dim")
+    text.append(_cell(summary.equity), style="bold")
+    text.append(f" {summary.unit}")
+    text.append("   loan ", style="dim")
+    text.append(_cell(summary.loan), style="bold")
+    if summary.loan is not None:
+        text.append(f" {summary.unit}")
+    return text
+
+
+def _print_account(console: Console, snapshot: Snapshot) -> None:
+    console.print(account_table(snapshot))
+    console.print(summary_line(snapshot))
+
+
+def _totals(accounts: list[Snapshot]) -> Table:
+    """Summary equity summed per unit: USD and USDT are never added together."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    counts: dict[str, int] = defaultdict(int)
+    for account in accounts:
+        if account.summary.equity is not None:
+            sums[account.summary.unit] += account.summary.equity
+            counts[account.summary.unit] += 1
+    table = Table(title="Totals", title_justify="left")
+    table.add_column("Unit")
+    table.add_column("Equity", justify="right", overflow="fold")
+    table.add_column("Accounts", justify="right")
+    for unit in sorted(sums):
+        table.add_row(unit, _cell(sums[unit]), str(counts[unit]))
+    return table
+
+
+def _cell(value: str | Decimal | None) -> str:
+    if isinstance(value, Decimal):
+        return format_amount(value) or NULL
+    return NULL if value is None else value
+
+
+def _console(out: TextIO | None) -> tuple[Console, io.StringIO]:
+    """A console that records into a buffer, styled as if printing to `out`."""
+    is_terminal = bool(out is not None and hasattr(out, "isatty") and out.isatty())
+    buffer = io.StringIO()
+    width = None if is_terminal else _pipe_width()
+    console = Console(file=buffer, force_terminal=is_terminal, width=width,
+                      no_color=bool(os.environ.get("NO_COLOR")) or None,
+                      highlight=False, soft_wrap=False)
+    if is_terminal:
+        console.size = _terminal_size(out)
+    return console, buffer
+
+
+def _pipe_width() -> int:
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH
+
+
+def _terminal_size(out: TextIO) -> tuple[int, int]:
+    try:
+        size = os.get_terminal_size(out.fileno())
+        return size.columns, size.lines
+    except (OSError, ValueError, AttributeError):
+        return 80, 25

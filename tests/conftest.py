@@ -1,0 +1,61 @@
+"""Shared fixtures. Autouse: no test ever reads the real ~/.config/balctl or the user's env."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+ENV_PREFIXES = ("BALCTL_", "OKX_", "XT_", "COINSWITCH_")
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path_factory, monkeypatch):
+    """Point XDG_CONFIG_HOME and HOME at an empty temp dir and drop BALCTL_* settings."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    return home
+
+
+def load_fixture(name: str):
+    """A fixture response parsed as balctl parses bodies: numbers as Decimal."""
+    return json.loads((FIXTURES / name).read_text(), parse_float=Decimal)
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """Write a profile file (mode 600) and return its path."""
+
+    def write(text: str, mode: int = 0o600, name: str = "config.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        path.chmod(mode)
+        return path
+
+    return write
+
+
+OKX_PROFILE = """\
+    profiles:
+      okx:
+        exchange: okx
+        api_key: okx-key-0001
+        api_secret: 22582BD0CFF14C41EDBF1AB98506286D
+        passphrase: okx-pass-phrase
+"""
