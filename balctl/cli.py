@@ -149,6 +149,149 @@ def okx(
     _run_exchange("okx", profile, Selection(ccy=split_codes(ccy)), common)
 
 
+@app.command(epilog="Examples:\n\n  balctl xt --symbol BTC_USDT,ETH_USDT\n\n  balctl xt -o json | jq '.summary'")
+def xt(
+    symbol: Annotated[
+        Optional[str],
+        typer.Option("--symbol", metavar="BTC_USDT[,...]",
+                     help="Lever pairs (default: the profile's 'symbols:' list)."),
+    ] = None,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    output: OutputOpt = Output.table,
+    append: AppendOpt = None,
+    hide_zero: HideZeroOpt = False,
+    timeout: TimeoutOpt = 10.0,
+    raw: RawOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Show XT.com lever (margin) balances: base and quote of each pair, loans and interest."""
+    from balctl.exchanges import Selection
+
+    common = Common(config, output, append, hide_zero, timeout, raw, verbose)
+    _run_exchange("xt", profile, Selection(symbols=split_codes(symbol)), common)
+
+
+@app.command(epilog="Examples:\n\n  balctl coinswitch\n\n  balctl coinswitch -o csv --append wallet.csv")
+def coinswitch(
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    output: OutputOpt = Output.table,
+    append: AppendOpt = None,
+    hide_zero: HideZeroOpt = False,
+    timeout: TimeoutOpt = 10.0,
+    raw: RawOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Show the CoinSwitch PRO futures wallet: balance, margins, and what each symbol locks."""
+    from balctl.exchanges import Selection
+
+    common = Common(config, output, append, hide_zero, timeout, raw, verbose)
+    _run_exchange("coinswitch", profile, Selection(), common)
+
+
+@app.command(
+    "all",
+    epilog="Examples:\n\n  balctl all\n\n  balctl all -p okx -p okx-sub -o json | jq '.accounts[].summary'\n\n"
+    "  cron, hourly:  0 * * * * balctl all -o csv --append $HOME/balances.csv > /dev/null",
+)
+def all_(
+    profile: Annotated[
+        Optional[list[str]],
+        typer.Option("--profile", "-p", envvar="BALCTL_PROFILE", show_default=False,
+                     help="Only these profiles (repeat -p); default: every profile of the file."),
+    ] = None,
+    config: ConfigOpt = None,
+    output: OutputOpt = Output.table,
+    append: AppendOpt = None,
+    hide_zero: HideZeroOpt = False,
+    timeout: TimeoutOpt = 10.0,
+    raw: RawOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Every profile of the file, fetched concurrently, shown in file order, with totals."""
+    from balctl.profiles import load_profiles, select_profiles
+
+    common = Common(config, output, append, hide_zero, timeout, raw, verbose)
+    path = common.config_path
+    _run_report(select_profiles(load_profiles(path), profile or [], path), common)
+
+
+@app.command(epilog="Examples:\n\n  balctl demo\n\n  balctl demo -o json | jq '.accounts[].summary'")
+def demo(
+    output: OutputOpt = Output.table,
+    hide_zero: HideZeroOpt = False,
+    raw: RawOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """All three exchanges against the bundled simulator on 127.0.0.1: no keys, no network."""
+    import tempfile
+
+    from balctl.profiles import load_profiles
+    from balctl.simulator import Simulator
+
+    common = Common(None, output, None, hide_zero, 10.0, raw, verbose)
+    with Simulator() as simulator, tempfile.TemporaryDirectory(prefix="balctl-demo-") as folder:
+        path = Path(folder) / "demo.yaml"
+        path.write_text(simulator.profiles_yaml(), encoding="utf-8")
+        path.chmod(0o600)
+        profiles = list(load_profiles(path).values())
+        one_per_exchange = list({p.exchange: p for p in reversed(profiles)}.values())[::-1]
+        _run_report(one_per_exchange, common)
+
+
+def _run_report(profiles: list[Any], common: Common) -> None:
+    """`all` and `demo`: fetch concurrently, print what worked, list what failed, exit 0/6/code."""
+    from balctl.exchanges import Selection
+    from balctl.fetch import fetch_report
+    from balctl.http import Transport
+    from balctl.render import render_report
+
+    transport = Transport(timeout=common.timeout)
+    progress = Progress(len(profiles)) if sys.stderr.isatty() else None
+    try:
+        report = fetch_report(profiles, Selection(), transport, on_done=progress)
+    finally:
+        transport.close()
+        if progress:
+            progress.clear()
+    for failure in report.errors:
+        report_error(failure.error)
+    if common.hide_zero:
+        report = report.without_zero_rows()
+    if common.append and report.accounts:
+        from balctl.render.csv import append
+
+        append(common.append, report.accounts)
+    if report.accounts or common.output is Output.json:
+        render_report(report, common.output.value, sys.stdout, raw=common.raw)
+    raise typer.Exit(report.exit_code())
+
+
+class Progress:
+    """`2/12 accounts` on stderr while `all` runs; only on a terminal, erased at the end."""
+
+    def __init__(self, total: int) -> None:
+        import threading
+
+        self.total, self.done = total, 0
+        self._lock = threading.Lock()
+        self._show()
+
+    def __call__(self, _profile: Any) -> None:
+        with self._lock:
+            self.done += 1
+            self._show()
+
+    def _show(self) -> None:
+        sys.stderr.write(f"\rfetching {self.done}/{self.total} accounts…")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
 def split_codes(value: str | None) -> tuple[str, ...]:
     """`btc, eth` → ("BTC", "ETH"): comma-separated, trimmed, upper-cased, no duplicates."""
     if not value:

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from balctl.errors import BadResponse, BalctlError
+from balctl.errors import BadResponse, BalctlError, ExitCode
 
 AMOUNT_FIELDS: tuple[str, ...] = (
     "total",
@@ -115,6 +115,18 @@ class Report:
     fetched_at: datetime
     accounts: list[Snapshot]
     errors: list[Failure]
+
+    def without_zero_rows(self) -> Report:
+        return Report(self.fetched_at, [a.without_zero_rows() for a in self.accounts], self.errors)
+
+    def exit_code(self) -> int:
+        """0 all fetched; 6 some failed; all failed: their common code, else 6 (SPEC 7)."""
+        if not self.errors:
+            return ExitCode.OK
+        codes = {failure.error.exit_code if failure.error else ExitCode.EXCHANGE for failure in self.errors}
+        if not self.accounts and len(codes) == 1:
+            return codes.pop()
+        return ExitCode.PARTIAL
 
 
 def utc_now() -> datetime:
