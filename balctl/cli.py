@@ -78,10 +78,24 @@ def _root(
     """balctl: balances as the exchange reported them, as a table, JSON or CSV."""
 
 
+def _complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion for --profile; the work (and its imports) lives in balctl.completion."""
+    from balctl.completion import complete_profiles
+
+    return complete_profiles(ctx, incomplete)
+
+
+def _complete_symbol(ctx: typer.Context, incomplete: str) -> list[str]:
+    from balctl.completion import complete_symbols
+
+    return complete_symbols(ctx, incomplete)
+
+
 # Options every fetching command takes (SPEC 2, COMMON).
 ProfileOpt = Annotated[
     Optional[str],
     typer.Option("--profile", "-p", envvar="BALCTL_PROFILE", show_default=False,
+                 autocompletion=_complete_profile,
                  help="Profile name (default: the profile named like the exchange, or its only profile)."),
 ]
 ConfigOpt = Annotated[
@@ -153,7 +167,7 @@ def okx(
 def xt(
     symbol: Annotated[
         Optional[str],
-        typer.Option("--symbol", metavar="BTC_USDT[,...]",
+        typer.Option("--symbol", metavar="BTC_USDT[,...]", autocompletion=_complete_symbol,
                      help="Lever pairs (default: the profile's 'symbols:' list)."),
     ] = None,
     profile: ProfileOpt = None,
@@ -199,6 +213,7 @@ def all_(
     profile: Annotated[
         Optional[list[str]],
         typer.Option("--profile", "-p", envvar="BALCTL_PROFILE", show_default=False,
+                     autocompletion=_complete_profile,
                      help="Only these profiles (repeat -p); default: every profile of the file."),
     ] = None,
     config: ConfigOpt = None,
@@ -215,6 +230,24 @@ def all_(
     common = Common(config, output, append, hide_zero, timeout, raw, verbose)
     path = common.config_path
     _run_report(select_profiles(load_profiles(path), profile or [], path), common)
+
+
+@app.command(epilog="Examples:\n\n  balctl profiles\n\n  balctl profiles -o json | jq '.[].name'")
+def profiles(
+    config: ConfigOpt = None,
+    output: Annotated[
+        Output, typer.Option("--output", "-o", envvar="BALCTL_OUTPUT", case_sensitive=False,
+                             help="Output format (table or json).")
+    ] = Output.table,
+) -> None:
+    """List the profiles of the file: exchange, base URL, the key masked, where secrets come from."""
+    from balctl.profiles import default_config_path, load_profiles
+    from balctl.render.profiles import render_profiles
+
+    if output is Output.csv:
+        raise UsageError("balctl profiles prints a table or JSON (-o table|json)")
+    path = config or default_config_path()
+    render_profiles(list(load_profiles(path).values()), output.value, sys.stdout)
 
 
 @app.command(epilog="Examples:\n\n  balctl demo\n\n  balctl demo -o json | jq '.accounts[].summary'")
