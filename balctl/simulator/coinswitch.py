@@ -100,8 +100,8 @@ class CoinSwitch:
         self.keys = list(keys)
         self.wallet = wallet
 
-    def api_key(self, req: SimRequest) -> str | None:
-        return req.header("x-auth-apikey") or None
+    def api_key(self, headers: Mapping[str, str]) -> str | None:
+        return headers.get("x-auth-apikey") or None
 
     def authenticate(self, req: SimRequest) -> Verdict:
         return check(req.headers, req.method, req.raw_path, req.now_ms, self.keys)

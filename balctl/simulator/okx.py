@@ -153,8 +153,8 @@ class Okx:
         self.account = account
         self._full_body: bytes | None = None
 
-    def api_key(self, req: SimRequest) -> str | None:
-        return req.header("ok-access-key") or None
+    def api_key(self, headers: Mapping[str, str]) -> str | None:
+        return headers.get("ok-access-key") or None
 
     def authenticate(self, req: SimRequest) -> Verdict:
         return check(req.headers, req.method, req.raw_path, req.now_ms, self.keys)

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Mapping
 
@@ -34,10 +34,12 @@ class LogEntry:
     """One request as the simulator saw it.
 
     ``verified`` is True only when the signature matched (always False for the
-    public server-time endpoints). ``status`` is the HTTP status sent, 0 when a
-    ``hang`` fault dropped the connection. ``code`` is the exchange code of the
-    answer: OKX ``code``, XT ``mc``, a CoinSwitch error ``message``, else None.
-    ``fault`` is the kind of the answering fault that fired, if any.
+    public server-time endpoints). ``status`` is the HTTP status sent, 0 when the
+    connection was dropped unanswered (a ``hang`` fault, or ``stop()`` during a
+    ``latency`` wait). ``code`` is the exchange code of the answer: OKX ``code``,
+    XT ``mc``, a CoinSwitch error ``message``, else None. ``endpoint`` is
+    "balance" or "time" (None for an unknown path). ``fault`` is the kind of the
+    fault that decided the answer, if any.
     """
 
     exchange: str | None
@@ -166,30 +168,35 @@ class Simulator:
         ``headers`` must have lower-case names.
         """
         route = self._routes.get(raw_path.split("?", 1)[0])
-        if route is None or method != "GET":
-            status = 404 if route is None else 405
-            response = json_response(status, {"message": "Not Found" if route is None else "Method Not Allowed"})
-            self._record(route[0].name if route else None, method, raw_path, None, False, response)
-            return response
+        if route is None:
+            return self._reject(None, method, raw_path, 404, "Not Found")
         exchange, endpoint = route
-        req = SimRequest(method, raw_path, headers, self.now_ms())
-        api_key = exchange.api_key(req)
+        if method != "GET":
+            return self._reject(exchange.name, method, raw_path, 405, "Method Not Allowed")
+        api_key = exchange.api_key(headers)
         fired = self._faults.take(exchange.name, api_key, endpoint)
         delay = sum(f.seconds or 0 for f in fired if f.kind == "latency")
         if delay and self._stopping.wait(delay):
+            self._record(exchange.name, method, raw_path, api_key, False, None, endpoint, "latency")
             return None
         fault = next((f for f in fired if f.answers), None)
         if fault is not None and fault.kind == "hang":
             self._record(exchange.name, method, raw_path, api_key, False, None, endpoint, "hang")
             self._stopping.wait(fault.seconds)
             return None
-        req = replace(req, now_ms=self.now_ms())
+        req = SimRequest(method, raw_path, headers, self.now_ms())
         verdict, normal = self._answer(exchange, endpoint, req)
         response = answer(fault, exchange, normal) if fault is not None else normal
         self._record(
             exchange.name, method, raw_path, api_key, verdict.verified, response, endpoint,
             fault.kind if fault else None,
         )
+        return response
+
+    def _reject(self, exchange: str | None, method: str, raw_path: str, status: int, message: str) -> SimResponse:
+        """An unknown path or a method the endpoints do not take."""
+        response = json_response(status, {"message": message})
+        self._record(exchange, method, raw_path, None, False, response)
         return response
 
     @staticmethod

@@ -32,23 +32,13 @@ class SimRequest:
     now_ms: int
 
     @property
-    def path(self) -> str:
-        """The path part of the raw target, without the query."""
-        return self.raw_path.split("?", 1)[0]
-
-    @property
     def query(self) -> str:
         """The raw (still encoded) query string, "" when there is none."""
-        parts = self.raw_path.split("?", 1)
-        return parts[1] if len(parts) == 2 else ""
+        return self.raw_path.partition("?")[2]
 
     def params(self) -> dict[str, str]:
         """Decoded query parameters; the last value wins for a repeated name."""
         return dict(parse_qsl(self.query, keep_blank_values=True))
-
-    def header(self, name: str) -> str | None:
-        """A header value by case-insensitive name, None when absent."""
-        return self.headers.get(name.lower())
 
 
 @dataclass
@@ -120,8 +110,8 @@ class Exchange(Protocol):
     balance_path: str
     time_path: str
 
-    def api_key(self, req: SimRequest) -> str | None:
-        """The api key the request claims, from its headers (for the log and fault scopes)."""
+    def api_key(self, headers: Mapping[str, str]) -> str | None:
+        """The api key a request claims, from its lower-case headers (for the log and fault scopes)."""
 
     def authenticate(self, req: SimRequest) -> Verdict:
         """Check the request's credentials as the exchange would."""

@@ -126,8 +126,8 @@ class Xt:
         self.keys = dict(keys)
         self.accounts = accounts
 
-    def api_key(self, req: SimRequest) -> str | None:
-        return req.header("xt-validate-appkey") or None
+    def api_key(self, headers: Mapping[str, str]) -> str | None:
+        return headers.get("xt-validate-appkey") or None
 
     def authenticate(self, req: SimRequest) -> Verdict:
         return check(req.headers, req.method, req.raw_path, req.now_ms, self.keys)
