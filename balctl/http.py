@@ -82,13 +82,13 @@ class Transport:
         self,
         *,
         timeout: float = 10.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         rand: Callable[[], float] = random.random,
         session: requests.Session | None = None,
     ) -> None:
         self.timeout = timeout
-        self._sleep = sleep
+        self._sleep = sleep or time.sleep  # looked up now, so tests can patch time.sleep
         self._clock_ms = clock_ms
         self._rand = rand
         self._session = session or _new_session()

@@ -53,6 +53,9 @@ def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> dict[s
     section = document.get("profiles") if isinstance(document, dict) else None
     if not isinstance(section, dict) or not section:
         raise ProfileError(f"{path}: 'profiles' is missing or not a mapping of profile names")
+    unknown = [str(key) for key in document if key != "profiles"]
+    if unknown:
+        raise ProfileError(f"{path}: unknown top-level key '{unknown[0]}' (only 'profiles' is allowed)")
     profiles = {}
     literal_secret = False
     for name, entry in section.items():

@@ -59,3 +59,32 @@ OKX_PROFILE = """\
         api_secret: 22582BD0CFF14C41EDBF1AB98506286D
         passphrase: okx-pass-phrase
 """
+
+FIXED_NOW = "2026-01-02T03:04:05.678Z"
+
+
+@pytest.fixture
+def fixed_now(monkeypatch):
+    """Make `fetched_at` deterministic: 2026-01-02T03:04:05.678Z."""
+    from datetime import datetime, timezone
+
+    moment = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+    monkeypatch.setattr("balctl.fetch.utc_now", lambda: moment)
+    return moment
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    """Retries back off through `time.sleep`; record the delays instead of waiting."""
+    delays: list[float] = []
+    monkeypatch.setattr("balctl.http.time.sleep", delays.append)
+    return delays
+
+
+def invoke(*args: str, env: dict | None = None):
+    """Run the CLI in-process; stdout and stderr are captured separately."""
+    from typer.testing import CliRunner
+
+    from balctl.cli import app
+
+    return CliRunner().invoke(app, list(args), env=env)

@@ -1,0 +1,211 @@
+"""The profile file: location, ${NAME}, validation, permissions, profile choice (SPEC 2, 3)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import responses
+
+from balctl.errors import ProfileError
+from balctl.profiles import choose_profile, default_config_path, load_profiles
+from tests.conftest import OKX_PROFILE, fixture_text, invoke
+
+OKX_URL = "https://www.okx.com/api/v5/account/balance"
+
+TWO_OKX = """\
+    profiles:
+      main:
+        exchange: okx
+        api_key: key-main
+        api_secret: ${MAIN_SECRET}
+        passphrase: ${MAIN_PASS}
+      sub:
+        exchange: okx
+        api_key: key-sub
+        api_secret: ${SUB_SECRET}
+        passphrase: ${SUB_PASS}
+      xt:
+        exchange: xt
+        api_key: xt-key
+        api_secret: ${XT_SECRET}
+        symbols: [btc_usdt]
+"""
+ENV = {"MAIN_SECRET": "s-main", "MAIN_PASS": "p-main", "SUB_SECRET": "s-sub",
+       "SUB_PASS": "p-sub", "XT_SECRET": "s-xt"}
+
+
+def error_of(path: Path, environ=None) -> str:
+    with pytest.raises(ProfileError) as caught:
+        load_profiles(path, environ or {})
+    return caught.value.line()
+
+
+# --- location -----------------------------------------------------------------------------
+
+def test_default_path_uses_xdg_config_home():
+    assert default_config_path({"XDG_CONFIG_HOME": "/x"}) == Path("/x/balctl/config.yaml")
+
+
+def test_default_path_falls_back_to_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_config_path({}) == tmp_path / ".config/balctl/config.yaml"
+
+
+@responses.activate
+def test_config_option_beats_env_beats_default(write_config, isolated_config):
+    responses.get(OKX_URL, body=fixture_text("okx_balance.json"))
+    good = write_config(OKX_PROFILE)
+    missing = good.parent / "missing.yaml"
+    # default location: $XDG_CONFIG_HOME/balctl/config.yaml, which does not exist here
+    result = invoke("okx")
+    assert result.exit_code == 2
+    assert str(isolated_config / ".config/balctl/config.yaml") in result.stderr
+    # env var wins over the default
+    assert invoke("okx", "-o", "csv", env={"BALCTL_CONFIG": str(good)}).exit_code == 0
+    # the option wins over the env var
+    result = invoke("okx", "-c", str(missing), env={"BALCTL_CONFIG": str(good)})
+    assert result.stderr.startswith(f"balctl: {missing}: profile file not found")
+
+
+@responses.activate
+def test_output_env_var_and_option_precedence(write_config):
+    responses.get(OKX_URL, body=fixture_text("okx_balance.json"))
+    config = str(write_config(OKX_PROFILE))
+    assert invoke("okx", "-c", config, env={"BALCTL_OUTPUT": "csv"}).stdout.startswith("fetched_at,")
+    assert invoke("okx", "-c", config, "-o", "json", env={"BALCTL_OUTPUT": "csv"}).stdout.startswith("{")
+
+
+# --- validation ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("profiles: [", "invalid YAML at line 1"),
+        ("other: 1\n", "'profiles' is missing or not a mapping of profile names"),
+        ("profiles: [a, b]\n", "'profiles' is missing or not a mapping of profile names"),
+        ("profiles:\n  a:\n    exchange: kraken\n", "profile 'a': key 'exchange': unknown exchange 'kraken'"),
+        ("profiles:\n  a:\n    exchange: okx\n    api_key: k\n    api_secret: s\n    passphrase: p\n    apikey: x\n",
+         "profile 'a': unknown key 'apikey'"),
+        ("profiles:\n  a:\n    exchange: okx\n    api_key: k\n    api_secret: s\n",
+         "profile 'a': missing required key 'passphrase'"),
+        ("profiles:\n  a:\n    exchange: xt\n    api_key: k\n    passphrase: p\n    api_secret: s\n",
+         "profile 'a': unknown key 'passphrase'"),
+        ("profiles:\n  a:\n    exchange: okx\n    api_key: k\n    api_secret: s\n    passphrase: p\n"
+         "    base_url: http://www.okx.com\n", "plain http is only allowed to a loopback host"),
+        ("profiles:\n  a:\n    exchange: okx\n    api_key: k\n    api_secret: s\n    passphrase: p\n"
+         "    base_url: ftp://x\n", "is not an http(s) URL"),
+        ("profiles:\n  a:\n    exchange: okx\n    api_key: k\n    api_secret: s\n    passphrase: p\n    demo: yes-please\n",
+         "key 'demo' must be true or false"),
+        ("profiles:\n  a:\n    exchange: okx\n    api_key: k\n    api_secret: ${UNSET_VAR}\n    passphrase: p\n",
+         "key 'api_secret': environment variable UNSET_VAR is unset or empty"),
+    ],
+)
+def test_rules_fail_with_one_line_naming_file_profile_and_key(write_config, text, message):
+    path = write_config(text)
+    line = error_of(path)
+    assert line.startswith(f"{path}: ")
+    assert message in line
+    assert "\n" not in line
+
+
+def test_missing_file_names_it(tmp_path):
+    assert "profile file not found" in error_of(tmp_path / "nope.yaml")
+
+
+def test_unreadable_file(write_config):
+    if os.geteuid() == 0:
+        pytest.skip("root reads any file")
+    path = write_config(OKX_PROFILE, mode=0o000)
+    assert "cannot read the profile file: Permission denied" in error_of(path)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "127.0.0.2"])
+def test_plain_http_to_loopback_is_allowed(write_config, host):
+    path = write_config(OKX_PROFILE + f"        base_url: http://{host}:8080\n")
+    assert load_profiles(path, {})["okx"].base_url == f"http://{host}:8080"
+
+
+def test_env_interpolation_and_sources(write_config):
+    profiles = load_profiles(write_config(TWO_OKX), ENV)
+    main = profiles["main"]
+    assert (main.api_secret, main.passphrase) == ("s-main", "p-main")
+    assert main.sources == {"api_key": "file", "api_secret": "env MAIN_SECRET", "passphrase": "env MAIN_PASS"}
+    assert profiles["xt"].symbols == ("BTC_USDT",)
+    assert list(profiles) == ["main", "sub", "xt"]
+
+
+def test_empty_env_var_is_an_error(write_config):
+    assert "environment variable SUB_PASS is unset or empty" in error_of(write_config(TWO_OKX), {**ENV, "SUB_PASS": ""})
+
+
+def test_repr_never_shows_secrets(write_config):
+    profile = load_profiles(write_config(TWO_OKX), ENV)["main"]
+    assert "s-main" not in repr(profile) and "p-main" not in repr(profile)
+
+
+# --- permissions --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_literal_secret_in_a_shared_file_is_refused(write_config, mode):
+    path = write_config(OKX_PROFILE, mode=mode)
+    result = invoke("okx", "-c", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"balctl: {path}: holds literal secrets but is readable by group or others\n"
+        f"hint: chmod 600 {path}\n"
+    )
+    assert "22582BD0CFF14C41EDBF1AB98506286D" not in result.stderr
+
+
+def test_env_only_secrets_may_be_shared(write_config):
+    assert load_profiles(write_config(TWO_OKX, mode=0o644), ENV)
+
+
+# --- which profile ------------------------------------------------------------------------
+
+def test_choice_by_name_same_name_or_only_one(write_config):
+    path = write_config(TWO_OKX)
+    profiles = load_profiles(path, ENV)
+    assert choose_profile(profiles, "okx", "sub", path).name == "sub"
+    assert choose_profile(profiles, "xt", None, path).name == "xt"
+    with pytest.raises(ProfileError, match="several okx profiles, choose one with --profile: main, sub"):
+        choose_profile(profiles, "okx", None, path)
+    with pytest.raises(ProfileError, match="profile 'xt' is a xt profile, not okx"):
+        choose_profile(profiles, "okx", "xt", path)
+    with pytest.raises(ProfileError, match="no coinswitch profile in the file"):
+        choose_profile(profiles, "coinswitch", None, path)
+    with pytest.raises(ProfileError, match="no profile named 'nope'"):
+        choose_profile(profiles, "okx", "nope", path)
+
+
+@responses.activate
+def test_profile_env_var_picks_the_profile(write_config):
+    responses.get(OKX_URL, body=fixture_text("okx_balance.json"))
+    config = str(write_config(TWO_OKX))
+    ambiguous = invoke("okx", "-c", config, env=ENV)
+    assert ambiguous.exit_code == 2 and "main, sub" in ambiguous.stderr
+    result = invoke("okx", "-c", config, "-o", "csv", env={**ENV, "BALCTL_PROFILE": "sub"})
+    assert result.exit_code == 0, result.stderr
+    assert responses.calls[0].request.headers["OK-ACCESS-KEY"] == "key-sub"
+    assert ",sub,okx," in result.stdout
+
+
+# --- the installed command ----------------------------------------------------------------
+
+def test_real_subprocess_reports_profile_errors_without_traceback(write_config):
+    path = write_config("profiles:\n  a:\n    exchange: okx\n    api_key: k\n")
+    env = {**os.environ, "BALCTL_CONFIG": str(path)}
+    done = subprocess.run([sys.executable, "-m", "balctl", "okx"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == f"balctl: {path}: profile 'a': missing required key 'api_secret'\n"
+
+
+def test_version_in_a_subprocess():
+    done = subprocess.run([sys.executable, "-m", "balctl", "--version"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "balctl 0.1.0\n")
