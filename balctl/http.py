@@ -56,10 +56,8 @@ def parse_retry_after(value: str | None) -> float | None:
     """`Retry-After` as seconds: a number, or an HTTP date; None when absent or unreadable."""
     if not value:
         return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
+    if value.strip().isdigit():  # RFC 9110: delay-seconds is a whole number
+        return int(value.strip())
     try:
         return parsedate_to_datetime(value).timestamp() - time.time()
     except (TypeError, ValueError):
@@ -153,7 +151,8 @@ class Transport:
         try:
             body = decode_json(content)
         except (UnicodeDecodeError, ValueError):
-            _check_status(status, response.headers)
+            if status == 429 or status >= 500 or status in (401, 403):
+                _check_status(status, response.headers)  # the status says more than the body
             raise BadResponse(f"HTTP {status}: {_describe_non_json(content)}", status=status) from None
         return status, body, response.headers
 
