@@ -88,3 +88,34 @@ def invoke(*args: str, env: dict | None = None):
     from balctl.cli import app
 
     return CliRunner().invoke(app, list(args), env=env)
+
+
+@pytest.fixture
+def simulator():
+    """The project's loopback exchange simulator, started for one test."""
+    from balctl.simulator import Simulator
+
+    with Simulator() as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim_config(simulator, tmp_path):
+    """A profile file (mode 600) with the simulator's profiles: okx, okx-demo, xt, coinswitch."""
+    path = tmp_path / "sim.yaml"
+    path.write_text(simulator.profiles_yaml())
+    path.chmod(0o600)
+    return path
+
+
+def run_balctl(*args: str, config=None, env: dict | None = None, timeout: float = 60, stdin=None):
+    """The installed command in a real subprocess, as a user or cron runs it."""
+    import subprocess
+    import sys
+
+    full_env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIXES)}
+    if config is not None:
+        full_env["BALCTL_CONFIG"] = str(config)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "balctl", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, stdin=stdin if stdin is not None else subprocess.DEVNULL)

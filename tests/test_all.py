@@ -1,0 +1,136 @@
+"""`balctl all` and cron snapshots, against the simulator (SPEC 2, 6, 7)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+from balctl.render.csv import HEADER
+from balctl.simulator import Fault
+from tests.conftest import invoke, run_balctl
+
+PROFILES = ["okx", "okx-demo", "xt", "coinswitch"]
+
+
+def test_all_prints_every_profile_in_file_order(simulator, sim_config):
+    # the first profile is the slowest: output order must still be the file's
+    simulator.add_fault(Fault("latency", seconds=0.3), exchange="okx")
+    result = invoke("all", "-c", str(sim_config), "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert list(document) == ["fetched_at", "accounts", "errors"]
+    assert [a["profile"] for a in document["accounts"]] == PROFILES
+    assert [a["account"] for a in document["accounts"]] == ["trading", "trading", "lever", "futures"]
+    assert document["errors"] == []
+    assert result.stderr == ""
+    assert all(entry.verified for entry in simulator.log if entry.endpoint == "balance")
+
+
+def test_repeated_profile_option_picks_a_subset(simulator, sim_config):
+    result = invoke("all", "-c", str(sim_config), "-o", "csv", "-p", "coinswitch", "-p", "okx")
+    assert result.exit_code == 0, result.stderr
+    profiles = [row["profile"] for row in csv.DictReader(io.StringIO(result.stdout))]
+    assert profiles[0] == "okx" and profiles[-1] == "coinswitch"  # file order, not -p order
+    assert set(profiles) == {"okx", "coinswitch"}
+
+
+def test_unknown_profile_in_subset_is_a_usage_error(sim_config):
+    result = invoke("all", "-c", str(sim_config), "-p", "nope")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"balctl: {sim_config}: no profile named 'nope' (have: okx, okx-demo")
+
+
+def test_partial_failure_prints_the_good_accounts_and_exits_6(simulator, sim_config):
+    simulator.add_fault(Fault("refuse"), exchange="xt")
+    result = invoke("all", "-c", str(sim_config), "-o", "json")
+    assert result.exit_code == 6
+    document = json.loads(result.stdout)
+    assert [a["profile"] for a in document["accounts"]] == ["okx", "okx-demo", "coinswitch"]
+    [error] = document["errors"]
+    assert error["profile"] == "xt" and error["exchange"] == "xt"
+    assert (error["kind"], error["code"]) == ("auth", "AUTH_101")
+    assert result.stderr.splitlines()[0] == f"balctl: xt (xt): {error['message']} [AUTH_101]"
+
+
+def test_every_account_failing_the_same_way_exits_with_that_code(simulator, sim_config):
+    simulator.add_fault(Fault("refuse"))
+    result = invoke("all", "-c", str(sim_config), "-o", "json")
+    assert result.exit_code == 3
+    document = json.loads(result.stdout)
+    assert document["accounts"] == []
+    assert [e["profile"] for e in document["errors"]] == PROFILES
+
+
+def test_every_account_failing_differently_exits_6(simulator, sim_config):
+    simulator.add_fault(Fault("refuse"), exchange="okx")
+    simulator.add_fault(Fault("bad_shape"), exchange="xt")
+    simulator.add_fault(Fault("bad_shape"), exchange="coinswitch")
+    result = invoke("all", "-c", str(sim_config), "-o", "csv")
+    assert result.exit_code == 6
+    assert result.stdout == ""  # nothing fetched, nothing printed
+    errors = [line for line in result.stderr.splitlines() if line.startswith("balctl: ")]
+    assert [line.split(" ")[1] for line in errors] == ["okx", "okx", "xt", "coinswitch"]
+
+
+def test_table_has_one_table_per_account_and_totals_per_unit(simulator, sim_config):
+    result = invoke("all", "-c", str(sim_config), "-p", "okx", "-p", "xt", "-p", "coinswitch")
+    assert result.exit_code == 0, result.stderr
+    titles = [line for line in result.stdout.splitlines() if " · " in line]
+    assert titles == ["okx · okx · trading", "xt · xt · lever", "coinswitch · coinswitch · futures"]
+    totals = result.stdout[result.stdout.index("Totals"):]
+    document = json.loads(invoke("all", "-c", str(sim_config), "-o", "json").stdout)
+    by_unit = {}
+    for account in document["accounts"]:
+        if account["profile"] == "okx-demo":
+            continue
+        by_unit.setdefault(account["summary"]["unit"], []).append(account["summary"]["equity"])
+    from decimal import Decimal
+
+    for unit, equities in by_unit.items():
+        line = next(line for line in totals.splitlines() if f" {unit} " in line)
+        assert str(sum(map(Decimal, equities))) in line
+
+
+def test_twenty_processes_appending_at_once_leave_one_header_and_whole_rows(simulator, sim_config, tmp_path):
+    snapshots = tmp_path / "snapshots.csv"
+    env = {"BALCTL_CONFIG": str(sim_config)}
+    import os
+
+    full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("BALCTL_")}, **env}
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "balctl", "okx", "-o", "csv", "--append", str(snapshots)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=full_env)
+        for _ in range(20)
+    ]
+    for process in processes:
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    lines = snapshots.read_text().split("\n")
+    assert lines[-1] == ""  # ends with a newline: no half line
+    lines = lines[:-1]
+    assert lines.count(",".join(HEADER)) == 1 and lines[0] == ",".join(HEADER)
+    rows = list(csv.reader(lines[1:]))
+    assert all(len(row) == len(HEADER) for row in rows)
+    per_run = len([e for e in simulator.log if e.endpoint == "balance"])
+    assert per_run == 20
+    assert len(rows) % 20 == 0 and len(rows) // 20 >= 4
+    # each run's rows are contiguous: group consecutive equal fetched_at stamps; every group
+    # is whole runs (two runs may share a millisecond, but never interleave)
+    rows_per_run = len(rows) // 20
+    groups = [1]
+    for previous, row in zip(rows, rows[1:]):
+        if row[0] == previous[0]:
+            groups[-1] += 1
+        else:
+            groups.append(1)
+    assert all(size % rows_per_run == 0 for size in groups), groups
+
+
+def test_cron_line_in_a_subprocess_appends_and_prints_nothing_on_stderr(simulator, sim_config, tmp_path):
+    snapshots = tmp_path / "s.csv"
+    done = run_balctl("all", "-o", "csv", "--append", str(snapshots), config=sim_config)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout == snapshots.read_text()
