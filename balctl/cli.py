@@ -79,16 +79,26 @@ def _root(
 
 
 def _complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Shell completion for --profile; the work (and its imports) lives in balctl.completion."""
-    from balctl.completion import complete_profiles
+    """Shell completion for --profile; the work (and its imports) lives in balctl.completion.
 
-    return complete_profiles(ctx, incomplete)
+    Never raises: an error or traceback would be printed into the user's command line.
+    """
+    try:
+        from balctl.completion import complete_profiles
+
+        return complete_profiles(ctx, incomplete)
+    except Exception:  # noqa: BLE001
+        return []
 
 
 def _complete_symbol(ctx: typer.Context, incomplete: str) -> list[str]:
-    from balctl.completion import complete_symbols
+    """Shell completion for --symbol: the chosen XT profile's `symbols:`."""
+    try:
+        from balctl.completion import complete_symbols
 
-    return complete_symbols(ctx, incomplete)
+        return complete_symbols(ctx, incomplete)
+    except Exception:  # noqa: BLE001
+        return []
 
 
 # Options every fetching command takes (SPEC 2, COMMON).
@@ -234,6 +244,7 @@ def all_(
 
 @app.command(epilog="Examples:\n\n  balctl profiles\n\n  balctl profiles -o json | jq '.[].name'")
 def profiles(
+    ctx: typer.Context,
     config: ConfigOpt = None,
     output: Annotated[
         Output, typer.Option("--output", "-o", envvar="BALCTL_OUTPUT", case_sensitive=False,
@@ -245,9 +256,13 @@ def profiles(
     from balctl.render.profiles import render_profiles
 
     if output is Output.csv:
-        raise UsageError("balctl profiles prints a table or JSON (-o table|json)")
+        if ctx.get_parameter_source("output").name != "COMMANDLINE":
+            output = Output.table  # BALCTL_OUTPUT=csv is meant for balances (cron), not this list
+        else:
+            raise UsageError("balctl profiles prints a table or JSON (-o table|json)")
     path = config or default_config_path()
-    render_profiles(list(load_profiles(path).values()), output.value, sys.stdout)
+    # load_profiles applies every rule of the file, the chmod-600 refusal included (exit 2)
+    render_profiles(list(load_profiles(path).values()), output.value, sys.stdout, source=path)
 
 
 @app.command(epilog="Examples:\n\n  balctl demo\n\n  balctl demo -o json | jq '.accounts[].summary'")

@@ -1,0 +1,137 @@
+"""Shell completion of profile names and XT symbols (the `--profile` and `--symbol` values).
+
+Completion runs on every <TAB>, inside the user's shell, often before the profile file is
+finished. So it reads the file leniently and never complains: no secret rules, no `${NAME}`
+expansion, no permission check. It only needs names, exchanges and `symbols:`, none of
+which is a secret. Whatever goes wrong (no file, broken YAML, a half-written profile), the
+answer is an empty list: an error message or a traceback would land in the middle of the
+user's command line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+EXCHANGE_COMMANDS = ("okx", "xt", "coinswitch")
+"""Commands whose `--profile` takes one profile of that exchange; `all` takes any profile."""
+
+
+def complete_profiles(ctx: Any, incomplete: str) -> list[str]:
+    """Profile names for `--profile`: the command's exchange only, or every one for `all`."""
+    try:
+        entries = _profile_entries(ctx)
+        exchange = _command_name(ctx)
+        names = [name for name, entry in entries.items()
+                 if exchange not in EXCHANGE_COMMANDS or entry.get("exchange") == exchange]
+        if exchange == "all":  # `-p` repeats: don't offer the ones already on the line
+            chosen = set(_given_on_command_line(ctx, "profile") or ())
+            names = [name for name in names if name not in chosen]
+        return [name for name in names if name.startswith(incomplete)]
+    except Exception:  # noqa: BLE001 - a completion must never fail loudly
+        return []
+
+
+def complete_symbols(ctx: Any, incomplete: str) -> list[str]:
+    """The chosen XT profile's `symbols:` for `--symbol`, which takes a comma-separated list.
+
+    `--symbol BTC_USDT,E<TAB>` completes the last item and keeps what is before the comma.
+    """
+    try:
+        entries = _profile_entries(ctx)
+        entry = _xt_entry(entries, _param(ctx, "profile"))
+        if entry is None:
+            return []
+        done, comma, last = incomplete.rpartition(",")
+        prefix = done + comma
+        already = {item.strip().upper() for item in done.split(",") if item.strip()}
+        return [prefix + symbol for symbol in _symbols(entry.get("symbols"))
+                if symbol not in already and symbol.startswith(last.upper())]
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def _profile_entries(ctx: Any) -> dict[str, dict[str, Any]]:
+    """`{name: entry}` from the profile file, in file order; {} when it cannot be read."""
+    import yaml
+
+    try:
+        text = _config_path(ctx).read_text(encoding="utf-8")
+        document = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return {}
+    section = document.get("profiles") if isinstance(document, dict) else None
+    if not isinstance(section, dict):
+        return {}
+    return {str(name): entry if isinstance(entry, dict) else {} for name, entry in section.items()}
+
+
+def _config_path(ctx: Any, environ: Mapping[str, str] = os.environ) -> Path:
+    """`--config` as typed so far (ctx.params holds BALCTL_CONFIG too), else the env, else default."""
+    from balctl.profiles import default_config_path
+
+    given = _param(ctx, "config") or environ.get("BALCTL_CONFIG")
+    return Path(os.path.expanduser(str(given))) if given else default_config_path(environ)
+
+
+def _xt_entry(entries: dict[str, dict[str, Any]], name: Any) -> dict[str, Any] | None:
+    """The profile `balctl xt` would use (balctl.profiles.choose_profile's rule), or None."""
+    if isinstance(name, str) and name:
+        entry = entries.get(name)
+        return entry if entry is not None and entry.get("exchange") == "xt" else None
+    if entries.get("xt", {}).get("exchange") == "xt":
+        return entries["xt"]
+    candidates = [entry for entry in entries.values() if entry.get("exchange") == "xt"]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _symbols(value: Any) -> list[str]:
+    """`symbols:` as balctl.profiles reads it: a list, or a comma-separated string."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return []
+    symbols = (item.strip().upper() for item in value if isinstance(item, str))
+    return list(dict.fromkeys(symbol for symbol in symbols if symbol))
+
+
+def _command_name(ctx: Any) -> str:
+    command = getattr(ctx, "command", None)
+    return getattr(command, "name", None) or getattr(ctx, "info_name", None) or ""
+
+
+def _param(ctx: Any, name: str) -> Any:
+    params = getattr(ctx, "params", None)
+    return params.get(name) if isinstance(params, dict) else None
+
+
+def _given_on_command_line(ctx: Any, name: str) -> Any:
+    """The value only if it was typed (not taken from an environment variable)."""
+    source = ctx.get_parameter_source(name)
+    return _param(ctx, name) if getattr(source, "name", None) == "COMMANDLINE" else None
+
+
+SHELLS = ("bash", "zsh", "fish")
+"""The shells whose scripts are committed under completions/ (scripts/gen_completions.py)."""
+
+
+def completion_scripts() -> dict[str, str]:
+    """`{file name: text}` of completions/balctl.{bash,zsh,fish}, from Typer's own templates.
+
+    The same text `balctl --show-completion SHELL` prints: the script only calls back into
+    `balctl` with `_BALCTL_COMPLETE=complete_<shell>`, so it changes only with Typer.
+    """
+    from typer.completion import get_completion_script
+
+    from balctl.cli import app
+
+    prog_name = app.info.name or "balctl"
+    complete_var = "_{}_COMPLETE".format(prog_name.replace("-", "_").upper())
+    return {
+        f"{prog_name}.{shell}": get_completion_script(
+            prog_name=prog_name, complete_var=complete_var, shell=shell
+        ) + "\n"
+        for shell in SHELLS
+    }

@@ -1,0 +1,108 @@
+"""`balctl profiles` (SPEC 2, 8): what the profile file says, with nothing secret in it.
+
+Shown: name, exchange, base URL, `demo` (OKX), `symbols` (XT), the API key masked as
+`****abcd`, and where each credential comes from (`file` or `env NAME`). Never shown:
+`api_secret`, `passphrase`, the whole key, or a password inside `base_url`. The renderer
+reads only those fields of a `Profile`, so a new secret field cannot leak by accident.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
+
+MASK = "****"
+SHOWN_KEY_CHARS = 4
+MIN_KEY_TO_SHOW_TAIL = 8
+"""A key shorter than this is masked whole: showing 4 of 5 characters is showing the key."""
+CREDENTIALS = ("api_key", "api_secret", "passphrase")
+NULL = "–"
+
+
+def render_profiles(profiles: Iterable[Any], fmt: str, out: TextIO, *, source: Any = None) -> None:
+    """Write the profiles as `table` or `json` to `out`, in one write."""
+    rows = [profile_document(profile) for profile in profiles]
+    if fmt == "json":
+        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "table":
+        text = table_text(rows, out, source=source)
+    else:  # the CLI allows table and json only; reaching here is a bug
+        raise ValueError(f"balctl profiles cannot print {fmt!r}")
+    out.write(text)
+    out.flush()
+
+
+def profile_document(profile: Any) -> dict[str, Any]:
+    """One profile as shown, keys in a fixed order; the same object in every row."""
+    sources = getattr(profile, "sources", None) or {}
+    return {
+        "name": profile.name,
+        "exchange": profile.exchange,
+        "base_url": safe_url(profile.base_url),
+        "demo": bool(profile.demo) if profile.exchange == "okx" else None,
+        "symbols": list(profile.symbols) if profile.exchange == "xt" else None,
+        "api_key": mask_key(profile.api_key),
+        "sources": {key: sources.get(key) for key in CREDENTIALS
+                    if key != "passphrase" or profile.exchange == "okx"},
+    }
+
+
+def mask_key(key: str | None) -> str:
+    """`****abcd`: the last 4 characters, or `****` alone for a short (or missing) key."""
+    key = (key or "").strip()
+    if len(key) < MIN_KEY_TO_SHOW_TAIL:
+        return MASK
+    return MASK + key[-SHOWN_KEY_CHARS:]
+
+
+def safe_url(url: str) -> str:
+    """The base URL without `user:password@` (a proxy's credentials are secrets too)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, f"{MASK}@{host}", parts.path, parts.query, parts.fragment))
+
+
+def table_text(rows: list[dict[str, Any]], out: TextIO, *, source: Any = None) -> str:
+    """A Rich table, styled and sized for `out` exactly like the balance tables."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from balctl.render.table import _console, _text
+
+    title = f"profiles · {source}" if source else "profiles"
+    table = Table(title=Text(title), title_justify="left",
+                  caption=None if rows else "no profiles")
+    columns = [("name", "Profile"), ("exchange", "Exchange"), ("base_url", "Base URL")]
+    if any(row["demo"] is not None for row in rows):
+        columns.append(("demo", "Demo"))
+    if any(row["symbols"] is not None for row in rows):
+        columns.append(("symbols", "Symbols"))
+    columns += [("api_key", "API key"), ("sources", "Credentials from")]
+    for key, heading in columns:
+        table.add_column(heading, overflow="fold", no_wrap=key in ("api_key",))
+    for row in rows:
+        # Text(), not str: a name or URL with [brackets] is data, not Rich markup
+        table.add_row(*(Text(_cell(key, row[key])) for key, _ in columns))
+    console, buffer = _console(out)
+    console.print(table)
+    return _text(buffer)
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return NULL
+    if key == "demo":
+        return "yes" if value else "no"
+    if key == "symbols":
+        return ", ".join(value) if value else NULL
+    if key == "sources":
+        return "\n".join(f"{name}: {where or NULL}" for name, where in value.items())
+    return str(value)
+
