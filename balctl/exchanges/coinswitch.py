@@ -1,0 +1,165 @@
+"""CoinSwitch PRO futures wallet: `GET /trade/api/v2/futures/wallet_balance` (SPEC 4 and 5).
+
+Signature: hex Ed25519 over "GET" + unquote_plus(path_with_query) + epoch (Unix ms as text),
+made with the private key built from the profile's 32-byte seed (`api_secret`, 64 hex);
+`api_key` is the matching public key in hex.
+
+CoinSwitch has no error codes: errors are `{"message": "..."}` told apart by HTTP status.
+The error's code is therefore the HTTP status as text (`[401]`, `[422]`, `[429]`), always.
+A 401 means a bad key, a bad signature *or* an epoch more than 60 s off, so it is raised as
+an uncertain `TimestampRejected`: the HTTP layer measures the server clock and turns it into
+an `AuthError` when the clock is fine.
+
+`cryptography` is imported inside the functions that sign or derive keys, so importing this
+module (which the profile loader does for every CoinSwitch profile) stays cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+from urllib.parse import unquote_plus
+
+from balctl import errors
+from balctl.exchanges import Selection
+from balctl.model import Account, Balance, Summary, amount, code, expect, nullify
+
+NAME = "coinswitch"
+ACCOUNT = "futures"
+DEFAULT_BASE_URL = "https://coinswitch.co"
+BALANCE_PATH = "/trade/api/v2/futures/wallet_balance"
+TIME_PATH = "/trade/api/v2/time"
+PROFILE_KEYS: dict[str, bool] = {}
+SEED = re.compile(r"[0-9a-fA-F]{64}")
+MESSAGE_LIMIT = 200
+EQUITY_ASSET = "USDT"
+
+CREDENTIALS_HINT = ("check api_key and api_secret in the profile, and the system clock "
+                    "(CoinSwitch refuses an epoch more than 60 s off)")
+RATE_HINT = "CoinSwitch allows 20 wallet-balance requests per 60 s per key"
+
+
+def validate_profile(profile: Any, where: str) -> None:
+    """The seed must be 64 hex and `api_key` its public key: a typo is caught before any
+    request, where CoinSwitch could only answer an ambiguous 401. Never echoes either value."""
+    if not SEED.fullmatch(profile.api_secret):
+        raise errors.ProfileError(f"{where}: key 'api_secret' must be the 64-hex-character Ed25519 seed")
+    if profile.api_key.lower() != public_key_hex(profile.api_secret):
+        raise errors.ProfileError(
+            f"{where}: key 'api_key' does not match api_secret "
+            "(it must be the hex Ed25519 public key of that seed)",
+            hint="check that api_key and api_secret are not swapped and come from the same CoinSwitch key",
+        )
+
+
+def _private_key(seed_hex: str) -> Any:
+    """Built per call rather than cached, so no secret-bearing object outlives a request."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed_hex))
+
+
+def public_key_hex(seed_hex: str) -> str:
+    """What `api_key` must be for this seed (lower-case hex of the raw 32-byte public key)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return _private_key(seed_hex).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
+def request_paths(profile: Any, selection: Selection) -> list[str]:
+    """One request, no parameters: the endpoint returns the whole futures wallet."""
+    return [BALANCE_PATH]
+
+
+def signature(seed_hex: str, message: str) -> str:
+    """Hex Ed25519 signature; Ed25519 is deterministic, so a vector pins it exactly."""
+    return _private_key(seed_hex).sign(message.encode()).hex()
+
+
+def sign(profile: Any, path_with_query: str, timestamp_ms: int) -> dict[str, str]:
+    """Pure: the X-AUTH-* headers; the signed path is URL-decoded, as CoinSwitch verifies it."""
+    epoch = str(timestamp_ms)
+    return {
+        "X-AUTH-APIKEY": profile.api_key,
+        "X-AUTH-SIGNATURE": signature(profile.api_secret, f"GET{unquote_plus(path_with_query)}{epoch}"),
+        "X-AUTH-EPOCH": epoch,
+        "Content-Type": "application/json",
+    }
+
+
+def check(status: int, body: Any) -> None:
+    """Classify an error answer by its HTTP status; a 2xx/3xx is left to parse()."""
+    if status < 400:
+        return
+    message = _message(body) or f"HTTP {status}"
+    details = {"code": str(status), "status": status}
+    if status == 401:
+        raise errors.TimestampRejected(message, certain=False, hint=CREDENTIALS_HINT, **details)
+    if status == 403:
+        raise errors.PermissionDenied(message, **details)
+    if status == 429:
+        raise errors.RateLimited(message, hint=RATE_HINT, **details)
+    if status >= 500:
+        raise errors.Unavailable(message, **details)
+    raise errors.ExchangeError(message, **details)
+
+
+def _message(body: Any) -> str | None:
+    """The `message` text on one line, cut to a sensible length."""
+    text = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+def parse_server_time(body: Any) -> int:
+    """`{"serverTime": ms}`; a wrong shape raises, and http.py reports it."""
+    return int(body["serverTime"])
+
+
+def parse(bodies: list[Any]) -> Account:
+    """Pure: wallet rows (one per settlement asset), then per-symbol rows that break the
+    wallet's blocked balance down. `base_asset_balances` is required (without it there is
+    no balance to report); `asset` may be absent when nothing is locked."""
+    (body,) = bodies
+    data = expect(expect(body, dict, "the response").get("data"), dict, "'data'")
+    wallets = expect(data.get("base_asset_balances"), list, "'data.base_asset_balances'")
+    symbols = expect(data.get("asset", []), list, "'data.asset'")
+    rows = [_wallet_row(expect(entry, dict, "a 'base_asset_balances' entry")) for entry in wallets]
+    rows += [_symbol_row(expect(entry, dict, "an 'asset' entry")) for entry in symbols]
+    equity = next((row.total for row in rows if row.market is None and row.asset == EQUITY_ASSET), None)
+    summary = Summary(equity=equity, loan=None, unit=EQUITY_ASSET, native=nullify(wallets))
+    return Account(summary=summary, balances=rows)
+
+
+def _wallet_row(entry: dict[str, Any]) -> Balance:
+    balances = expect(entry.get("balances"), dict, "'balances' of a 'base_asset_balances' entry")
+
+    def field(name: str) -> Decimal | None:
+        return amount(balances.get(name), field_name=f"balances.{name}")
+
+    return Balance(
+        asset=code(entry.get("base_asset")),
+        total=field("total_balance"),
+        available=field("total_available_balance"),
+        frozen=field("total_blocked_balance"),
+        position_margin=field("total_position_margin"),
+        order_margin=field("total_open_order_margin"),
+        native=nullify(entry),
+    )
+
+
+def _symbol_row(entry: dict[str, Any]) -> Balance:
+    def field(name: str) -> Decimal | None:
+        return amount(entry.get(name), field_name=f"asset.{name}")
+
+    return Balance(
+        market=code(entry.get("symbol")),
+        asset=code(entry.get("base_asset")),
+        frozen=field("blocked_balance"),
+        position_margin=field("position_margin"),
+        order_margin=field("open_order_margin"),
+        native=nullify(entry),
+    )
