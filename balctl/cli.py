@@ -223,7 +223,7 @@ def all_(
     profile: Annotated[
         Optional[list[str]],
         typer.Option("--profile", "-p", envvar="BALCTL_PROFILE", show_default=False,
-                     autocompletion=_complete_profile,
+                     autocompletion=_complete_profile, metavar="NAME",
                      help="Only these profiles (repeat -p); default: every profile of the file."),
     ] = None,
     config: ConfigOpt = None,

@@ -91,10 +91,6 @@ def test_terminal_gets_styles(snapshot, monkeypatch):
     assert ESCAPE in table_for(snapshot, FakeTty())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "balctl/render/table.py passes NO_COLOR to Rich as no_color=True, which drops colours but "
-    "keeps bold/italic/dim escapes; the fix is color_system=None when NO_COLOR is set "
-    "(see the issue-7 report). Remove this marker with that change."))
 def test_no_color_means_no_escape_codes_even_on_a_terminal(snapshot, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     assert ESCAPE not in table_for(snapshot, FakeTty())

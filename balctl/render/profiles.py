@@ -74,7 +74,7 @@ def table_text(rows: list[dict[str, Any]], out: TextIO, *, source: Any = None) -
     from rich.table import Table
     from rich.text import Text
 
-    from balctl.render.table import _console, _text
+    from balctl.render.table import console_for, rendered
 
     title = f"profiles · {source}" if source else "profiles"
     table = Table(title=Text(title), title_justify="left",
@@ -90,9 +90,9 @@ def table_text(rows: list[dict[str, Any]], out: TextIO, *, source: Any = None) -
     for row in rows:
         # Text(), not str: a name or URL with [brackets] is data, not Rich markup
         table.add_row(*(Text(_cell(key, row[key])) for key, _ in columns))
-    console, buffer = _console(out)
+    console, buffer = console_for(out)
     console.print(table)
-    return _text(buffer)
+    return rendered(buffer)
 
 
 def _cell(key: str, value: Any) -> str:

@@ -36,13 +36,13 @@ NULL = "–"
 
 
 def snapshot(snapshot: Snapshot, *, raw: bool = False, out: TextIO | None = None) -> str:
-    console, buffer = _console(out)
+    console, buffer = console_for(out)
     _print_account(console, snapshot)
-    return _text(buffer)
+    return rendered(buffer)
 
 
 def report(report: Report, *, raw: bool = False, out: TextIO | None = None) -> str:
-    console, buffer = _console(out)
+    console, buffer = console_for(out)
     for index, account in enumerate(report.accounts):
         if index:
             console.print()
@@ -50,10 +50,10 @@ def report(report: Report, *, raw: bool = False, out: TextIO | None = None) -> s
     if len(report.accounts) > 1:
         console.print()
         console.print(_totals(report.accounts))
-    return _text(buffer)
+    return rendered(buffer)
 
 
-def _text(buffer: io.StringIO) -> str:
+def rendered(buffer: io.StringIO) -> str:
     """Rich pads lines to the table width; trailing blanks only get in the way of a pipe."""
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
@@ -63,15 +63,21 @@ def account_table(snapshot: Snapshot) -> Table:
     columns += ["asset"]
     columns += [name for name in AMOUNT_FIELDS
                 if any(getattr(row, name) is not None for row in snapshot.balances)]
+    # Cells arrive padded and aligned: Rich's per-cell Padding and justification double the
+    # render time of a 1,000-asset account (see benchmarks/bench.py).
     table = Table(title=f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}",
-                  title_justify="left", caption=None if snapshot.balances else "no balances")
-    for name in columns:
+                  title_justify="left", caption=None if snapshot.balances else "no balances",
+                  padding=0)
+    cells = [[_cell(getattr(row, name)) for row in snapshot.balances] for name in columns]
+    for name, values in zip(columns, cells):
         numeric = name in AMOUNT_FIELDS
-        # fold, never ellipsis: a shortened amount would be a wrong amount
-        table.add_column(HEADINGS[name], justify="right" if numeric else "left",
-                         overflow="fold", no_wrap=not numeric)
-    for row in snapshot.balances:
-        table.add_row(*(_cell(getattr(row, name)) for name in columns))
+        width = max(len(HEADINGS[name]), *map(len, values)) if values else len(HEADINGS[name])
+        align = str.rjust if numeric else str.ljust
+        table.add_column(f" {align(HEADINGS[name], width)} ",
+                         overflow="fold", no_wrap=not numeric)  # fold: never "…" in an amount
+        values[:] = [f" {align(value, width)} " for value in values]
+    for row in zip(*cells):
+        table.add_row(*row)
     return table
 
 
@@ -115,13 +121,15 @@ def _cell(value: str | Decimal | None) -> str:
     return NULL if value is None else value
 
 
-def _console(out: TextIO | None) -> tuple[Console, io.StringIO]:
+def console_for(out: TextIO | None) -> tuple[Console, io.StringIO]:
     """A console that records into a buffer, styled as if printing to `out`."""
     is_terminal = bool(out is not None and hasattr(out, "isatty") and out.isatty())
     buffer = io.StringIO()
     width = None if is_terminal else _pipe_width()
+    # NO_COLOR: no escape codes at all (Rich's no_color would still emit bold and dim)
+    no_color = bool(os.environ.get("NO_COLOR"))
     console = Console(file=buffer, force_terminal=is_terminal, width=width,
-                      no_color=bool(os.environ.get("NO_COLOR")) or None,
+                      color_system=None if no_color else "auto",
                       highlight=False, soft_wrap=False)
     if is_terminal:
         console.size = _terminal_size(out)
