@@ -42,6 +42,12 @@ class BalctlGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(ExitCode.OK) from None
+        except KeyboardInterrupt:
+            # Ctrl-C: leave now. Worker threads may be waiting on a slow exchange and the
+            # interpreter would join them; output is written in single writes, so no
+            # half record can be left behind.
+            sys.stderr.flush()
+            os._exit(ExitCode.INTERRUPTED)
         except Exception as exc:
             if isinstance(exc, (typer.Exit, typer.Abort)) or hasattr(exc, "show"):
                 raise  # Typer's own exits and usage errors (ClickException has .show)

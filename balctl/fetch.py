@@ -90,5 +90,9 @@ def _map_bounded(function: Callable[[Any], Any], items: list[Any], limit: int) -
     """`map` in order, at most `limit` at once; a single item runs on this thread."""
     if len(items) <= 1:
         return [function(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(limit, len(items))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(limit, len(items)))
+    try:
         return list(pool.map(function, items))
+    finally:
+        # Not `with`: on Ctrl-C its exit would wait for requests still in flight.
+        pool.shutdown(wait=False, cancel_futures=True)
