@@ -395,14 +395,13 @@ def _enable_request_log() -> None:
     """`-v`: the HTTP layer's log lines on stderr, passed through the secret redactor."""
     import logging
 
-    class Redacting(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            record.msg, record.args = redact(record.getMessage()), ()
-            return True
+    class StderrRedacting(logging.Handler):
+        """Writes to whatever `sys.stderr` is now (not when -v was parsed), redacted."""
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("balctl: %(message)s"))
-    handler.addFilter(Redacting())
+        def emit(self, record: logging.LogRecord) -> None:
+            sys.stderr.write(redact(f"balctl: {record.getMessage()}") + "\n")
+
+    handler = StderrRedacting()
     logger = logging.getLogger("balctl")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)

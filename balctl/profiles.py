@@ -142,14 +142,15 @@ def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]
     for key, raw in entry.items():
         values[key], sources[key] = _resolve(where, key, raw, environ)
     literal = any(sources.get(key) == "file" for key in SECRET_KEYS if key in entry)
-    redact.add(*(values.get(key) for key in SECRET_KEYS))
+    credentials = {key: _text(where, key, values[key]) for key in ("api_key", *SECRET_KEYS) if key in values}
+    redact.add(*(credentials.get(key) for key in SECRET_KEYS))
 
     profile = Profile(
         name=name,
         exchange=exchange_name,
-        api_key=_text(where, "api_key", values["api_key"]),
-        api_secret=_text(where, "api_secret", values["api_secret"]),
-        passphrase=_text(where, "passphrase", values["passphrase"]) if "passphrase" in values else None,
+        api_key=credentials["api_key"],
+        api_secret=credentials["api_secret"],
+        passphrase=credentials.get("passphrase"),
         demo=_flag(where, "demo", values.get("demo", False)),
         base_url=_base_url(where, values.get("base_url") or module.DEFAULT_BASE_URL),
         symbols=_symbols(where, values.get("symbols", [])),
@@ -176,8 +177,10 @@ def _resolve(where: str, key: str, raw: Any, environ: Mapping[str, str]) -> tupl
 
 
 def _text(where: str, key: str, value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ProfileError(f"{where}: key '{key}' must be a string")
+    """A credential as the user wrote it. YAML turns `0x61b1...` or `1234` into a number,
+    which could not be turned back into the same text: ask for quotes instead of guessing."""
+    if not isinstance(value, str):
+        raise ProfileError(f"{where}: key '{key}' must be a string: quote it in the YAML")
     text = str(value).strip()
     if not text:
         raise ProfileError(f"{where}: missing required key '{key}'")

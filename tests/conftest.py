@@ -16,6 +16,22 @@ ENV_PREFIXES = ("BALCTL_", "OKX_", "XT_", "COINSWITCH_")
 
 
 @pytest.fixture(autouse=True)
+def quiet_request_log():
+    """`-v` configures the `balctl` logger for the process; start every test without it."""
+    import logging
+
+    def reset() -> None:
+        logger = logging.getLogger("balctl")
+        logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
+
+    reset()
+    yield
+    reset()
+
+
+@pytest.fixture(autouse=True)
 def isolated_config(tmp_path_factory, monkeypatch):
     """Point XDG_CONFIG_HOME and HOME at an empty temp dir and drop BALCTL_* settings."""
     home = tmp_path_factory.mktemp("home")

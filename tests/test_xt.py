@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import time
 from decimal import Decimal
 
@@ -32,23 +31,6 @@ XT_PROFILE = f"""\
         api_secret: {SECRET}
 """
 XT_PROFILE_WITH_SYMBOLS = XT_PROFILE + "        symbols: [btc_usdt, ETH_USDT]\n"
-
-
-@pytest.fixture(autouse=True)
-def quiet_request_log():
-    """`-v` installs a handler on the `balctl` logger bound to that run's stderr; in one test
-    process it outlives the CliRunner invocation (here or in another test module) and would
-    garble later stderr assertions. Start and end every test with the logger as imported."""
-
-    def reset() -> None:
-        logger = logging.getLogger("balctl")
-        logger.handlers.clear()
-        logger.setLevel(logging.NOTSET)
-        logger.propagate = True
-
-    reset()
-    yield
-    reset()
 
 
 def profile(**changes) -> Profile:
