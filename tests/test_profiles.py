@@ -209,3 +209,26 @@ def test_real_subprocess_reports_profile_errors_without_traceback(write_config):
 def test_version_in_a_subprocess():
     done = subprocess.run([sys.executable, "-m", "balctl", "--version"], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "balctl 0.1.0\n")
+
+
+def test_config_example_is_valid_and_shows_every_key(tmp_path):
+    """config.example.yaml is documentation users copy: it must load and mention every key."""
+    from balctl import exchanges
+    from balctl.profiles import COMMON_KEYS
+
+    example = Path(__file__).parent.parent / "config.example.yaml"
+    names = ["OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE", "OKX_SUB_KEY", "OKX_SUB_SECRET",
+             "OKX_SUB_PASSPHRASE", "XT_API_KEY", "XT_API_SECRET", "COINSWITCH_API_KEY"]
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+    public = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed)).public_key()
+    environ = {name: f"value-of-{name}" for name in names}
+    environ["COINSWITCH_API_KEY"] = public.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    environ["COINSWITCH_API_SECRET"] = seed
+    profiles = load_profiles(example, environ)
+    assert {p.exchange for p in profiles.values()} == set(exchanges.EXCHANGES)
+    text = example.read_text()
+    keys = set(COMMON_KEYS) | {k for name in exchanges.EXCHANGES for k in exchanges.load(name).PROFILE_KEYS}
+    assert all(f"    {key}:" in text or f"    # {key}:" in text for key in keys), keys
