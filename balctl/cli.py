@@ -6,8 +6,11 @@ the commands that need them, so `balctl --version` and completions stay fast.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -18,6 +21,7 @@ from typer.core import TyperGroup
 
 from balctl import __version__
 from balctl.errors import BalctlError, ExitCode, UsageError, redact
+from balctl.exchanges import Selection
 
 
 class Output(str, Enum):
@@ -111,12 +115,12 @@ def _complete_symbol(ctx: typer.Context, incomplete: str) -> list[str]:
 ProfileOpt = Annotated[
     Optional[str],
     typer.Option("--profile", "-p", envvar="BALCTL_PROFILE", show_default=False,
-                 autocompletion=_complete_profile,
+                 autocompletion=_complete_profile, metavar="NAME",
                  help="Profile name (default: the profile named like the exchange, or its only profile)."),
 ]
 ConfigOpt = Annotated[
     Optional[Path],
-    typer.Option("--config", "-c", envvar="BALCTL_CONFIG", show_default=False, dir_okay=False,
+    typer.Option("--config", "-c", envvar="BALCTL_CONFIG", show_default=False, dir_okay=False, metavar="PATH",
                  help="Profile file (default: $XDG_CONFIG_HOME/balctl/config.yaml)."),
 ]
 OutputOpt = Annotated[
@@ -160,26 +164,54 @@ class Common:
         return self.config or default_config_path()
 
 
+COMMON_PARAMETERS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+    for name, annotation, default in (
+        ("config", ConfigOpt, None),
+        ("output", OutputOpt, Output.table),
+        ("append", AppendOpt, None),
+        ("hide_zero", HideZeroOpt, False),
+        ("timeout", TimeoutOpt, 10.0),
+        ("raw", RawOpt, False),
+        ("verbose", VerboseOpt, False),
+    )
+]
+
+
+def common_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a fetching command the COMMON options, delivered as one `common: Common`.
+
+    Typer reads a command's options from its signature, so the shared ones are spliced
+    into the signature here rather than repeated on every command.
+    """
+    own = inspect.signature(command, eval_str=True)
+    kept = [parameter for name, parameter in own.parameters.items() if name != "common"]
+    signature = own.replace(parameters=[*kept, *COMMON_PARAMETERS])
+
+    @functools.wraps(command)
+    def with_common(**options: Any) -> None:
+        common = Common(**{p.name: options.pop(p.name) for p in COMMON_PARAMETERS})
+        command(common=common, **options)
+
+    with_common.__signature__ = signature  # type: ignore[attr-defined]
+    with_common.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+    return with_common
+
+
 @app.command(epilog="Examples:\n\n  balctl okx --ccy BTC,ETH\n\n  balctl okx -o json | jq '.balances[] | {asset, available}'")
+@common_options
 def okx(
     ccy: Annotated[Optional[str], typer.Option("--ccy", metavar="BTC,ETH", help="Only these currencies (at most 20).")] = None,
     profile: ProfileOpt = None,
-    config: ConfigOpt = None,
-    output: OutputOpt = Output.table,
-    append: AppendOpt = None,
-    hide_zero: HideZeroOpt = False,
-    timeout: TimeoutOpt = 10.0,
-    raw: RawOpt = False,
-    verbose: VerboseOpt = False,
+    *,
+    common: Common,
 ) -> None:
     """Show the OKX trading account: equity, available, frozen, loans and interest per currency."""
-    from balctl.exchanges import Selection
-
-    common = Common(config, output, append, hide_zero, timeout, raw, verbose)
     _run_exchange("okx", profile, Selection(ccy=split_codes(ccy)), common)
 
 
 @app.command(epilog="Examples:\n\n  balctl xt --symbol BTC_USDT,ETH_USDT\n\n  balctl xt -o json | jq '.summary'")
+@common_options
 def xt(
     symbol: Annotated[
         Optional[str],
@@ -187,36 +219,17 @@ def xt(
                      help="Lever pairs (default: the profile's 'symbols:' list)."),
     ] = None,
     profile: ProfileOpt = None,
-    config: ConfigOpt = None,
-    output: OutputOpt = Output.table,
-    append: AppendOpt = None,
-    hide_zero: HideZeroOpt = False,
-    timeout: TimeoutOpt = 10.0,
-    raw: RawOpt = False,
-    verbose: VerboseOpt = False,
+    *,
+    common: Common,
 ) -> None:
     """Show XT.com lever (margin) balances: base and quote of each pair, loans and interest."""
-    from balctl.exchanges import Selection
-
-    common = Common(config, output, append, hide_zero, timeout, raw, verbose)
     _run_exchange("xt", profile, Selection(symbols=split_codes(symbol)), common)
 
 
 @app.command(epilog="Examples:\n\n  balctl coinswitch\n\n  balctl coinswitch -o csv --append wallet.csv")
-def coinswitch(
-    profile: ProfileOpt = None,
-    config: ConfigOpt = None,
-    output: OutputOpt = Output.table,
-    append: AppendOpt = None,
-    hide_zero: HideZeroOpt = False,
-    timeout: TimeoutOpt = 10.0,
-    raw: RawOpt = False,
-    verbose: VerboseOpt = False,
-) -> None:
+@common_options
+def coinswitch(profile: ProfileOpt = None, *, common: Common) -> None:
     """Show the CoinSwitch PRO futures wallet: balance, margins, and what each symbol locks."""
-    from balctl.exchanges import Selection
-
-    common = Common(config, output, append, hide_zero, timeout, raw, verbose)
     _run_exchange("coinswitch", profile, Selection(), common)
 
 
@@ -225,6 +238,7 @@ def coinswitch(
     epilog="Examples:\n\n  balctl all\n\n  balctl all -p okx -p okx-sub -o json | jq '.accounts[].summary'\n\n"
     "  cron, hourly:  0 * * * * balctl all -o csv --append $HOME/balances.csv > /dev/null",
 )
+@common_options
 def all_(
     profile: Annotated[
         Optional[list[str]],
@@ -232,18 +246,12 @@ def all_(
                      autocompletion=_complete_profile, metavar="NAME",
                      help="Only these profiles (repeat -p); default: every profile of the file."),
     ] = None,
-    config: ConfigOpt = None,
-    output: OutputOpt = Output.table,
-    append: AppendOpt = None,
-    hide_zero: HideZeroOpt = False,
-    timeout: TimeoutOpt = 10.0,
-    raw: RawOpt = False,
-    verbose: VerboseOpt = False,
+    *,
+    common: Common,
 ) -> None:
     """Every profile of the file, fetched concurrently, shown in file order, with totals."""
     from balctl.profiles import load_profiles, select_profiles
 
-    common = Common(config, output, append, hide_zero, timeout, raw, verbose)
     path = common.config_path
     _run_report(select_profiles(load_profiles(path), profile or [], path), common)
 
@@ -296,7 +304,6 @@ def demo(
 
 def _run_report(profiles: list[Any], common: Common) -> None:
     """`all` and `demo`: fetch concurrently, print what worked, list what failed, exit 0/6/code."""
-    from balctl.exchanges import Selection
     from balctl.fetch import fetch_report
     from balctl.http import Transport
     from balctl.render import render_report
