@@ -163,6 +163,24 @@ def amount(value: Any, *, field_name: str = "amount") -> Decimal | None:
     return result
 
 
+def balance_row(
+    entry: dict[str, Any],
+    fields: dict[str, str],
+    *,
+    asset: str,
+    market: str | None = None,
+    native: dict[str, Any] | None = None,
+    where: str = "",
+) -> Balance:
+    """A row from one exchange entry, given which exchange field feeds which unified field.
+
+    Each exchange module writes its column of SPEC 5's table as such a mapping; a unified
+    field it does not name stays null. `native` defaults to the entry itself.
+    """
+    amounts = {unified: amount(entry.get(name), field_name=f"{where}{name}") for unified, name in fields.items()}
+    return Balance(asset=asset, market=market, native=nullify(entry if native is None else native), **amounts)
+
+
 def decimal_sum(values: list[Decimal | None]) -> Decimal | None:
     """Sum, or None when no value is known (a null is not a zero)."""
     known = [value for value in values if value is not None]

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import responses
 
-from balctl.exchanges import Selection, okx
+from balctl.exchanges import okx
 from balctl.profiles import Profile
 from tests.conftest import OKX_PROFILE, fixture_text, invoke, load_fixture
 

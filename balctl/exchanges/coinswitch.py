@@ -17,13 +17,12 @@ module (which the profile loader does for every CoinSwitch profile) stays cheap.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote_plus
 
 from balctl import errors
 from balctl.exchanges import Selection
-from balctl.model import Account, Balance, Summary, amount, code, expect, nullify
+from balctl.model import Account, Balance, Summary, balance_row, code, expect, nullify
 
 NAME = "coinswitch"
 ACCOUNT = "futures"
@@ -34,6 +33,18 @@ PROFILE_KEYS: dict[str, bool] = {}
 SEED = re.compile(r"[0-9a-fA-F]{64}")
 MESSAGE_LIMIT = 200
 EQUITY_ASSET = "USDT"
+WALLET_FIELDS = {  # SPEC 5: unified field <- `base_asset_balances[].balances` field
+    "total": "total_balance",
+    "available": "total_available_balance",
+    "frozen": "total_blocked_balance",
+    "position_margin": "total_position_margin",
+    "order_margin": "total_open_order_margin",
+}
+SYMBOL_FIELDS = {  # SPEC 5: unified field <- `asset[]` field; a part of the wallet's blocked balance
+    "frozen": "blocked_balance",
+    "position_margin": "position_margin",
+    "order_margin": "open_order_margin",
+}
 
 CREDENTIALS_HINT = ("check api_key and api_secret in the profile, and the system clock "
                     "(CoinSwitch refuses an epoch more than 60 s off)")
@@ -136,30 +147,10 @@ def parse(bodies: list[Any]) -> Account:
 
 def _wallet_row(entry: dict[str, Any]) -> Balance:
     balances = expect(entry.get("balances"), dict, "'balances' of a 'base_asset_balances' entry")
-
-    def field(name: str) -> Decimal | None:
-        return amount(balances.get(name), field_name=f"balances.{name}")
-
-    return Balance(
-        asset=code(entry.get("base_asset")),
-        total=field("total_balance"),
-        available=field("total_available_balance"),
-        frozen=field("total_blocked_balance"),
-        position_margin=field("total_position_margin"),
-        order_margin=field("total_open_order_margin"),
-        native=nullify(entry),
-    )
+    return balance_row(balances, WALLET_FIELDS, asset=code(entry.get("base_asset")), native=entry,
+                       where="balances.")
 
 
 def _symbol_row(entry: dict[str, Any]) -> Balance:
-    def field(name: str) -> Decimal | None:
-        return amount(entry.get(name), field_name=f"asset.{name}")
-
-    return Balance(
-        market=code(entry.get("symbol")),
-        asset=code(entry.get("base_asset")),
-        frozen=field("blocked_balance"),
-        position_margin=field("position_margin"),
-        order_margin=field("open_order_margin"),
-        native=nullify(entry),
-    )
+    return balance_row(entry, SYMBOL_FIELDS, asset=code(entry.get("base_asset")),
+                       market=code(entry.get("symbol")), where="asset.")

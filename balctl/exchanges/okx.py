@@ -14,7 +14,7 @@ from typing import Any
 
 from balctl import errors
 from balctl.exchanges import Selection
-from balctl.model import Account, Balance, Summary, amount, code, expect, nullify
+from balctl.model import Account, Summary, amount, balance_row, code, expect, nullify
 
 NAME = "okx"
 ACCOUNT = "trading"
@@ -37,6 +37,15 @@ AUTH_CODES = {"50100", "50101", "50103", "50104", "50105", "50106", "50107",
 PERMISSION_CODES = {"50110", "50120", "50030", "50035"}
 RETRYABLE_CODES = {"50011": errors.RateLimited, "50001": errors.Unavailable, "50026": errors.Unavailable}
 BAD_REQUEST_CODES = {"51000", "50014"}
+ROW_FIELDS = {  # SPEC 5: unified field <- `details[]` field
+    "total": "eq",
+    "available": "availBal",
+    "frozen": "frozenBal",
+    "loan": "liab",
+    "interest": "interest",
+    "order_margin": "ordFrozen",
+    "usd_value": "eqUsd",
+}
 
 
 def validate_profile(profile: Any, where: str) -> None:
@@ -96,6 +105,8 @@ def classify(error_code: str, message: str, status: int) -> errors.BalctlError:
         return errors.TimestampRejected(message, **details)
     if error_code in RETRYABLE_CODES:
         return RETRYABLE_CODES[error_code](message, **details)
+    if error_code in BAD_REQUEST_CODES:
+        return errors.ExchangeError(message, **details)
     if status >= 500:
         return errors.Unavailable(message, **details)
     return errors.ExchangeError(message, **details)
@@ -113,7 +124,10 @@ def parse(bodies: list[Any]) -> Account:
         raise errors.BadResponse("unexpected response: 'data' is empty")
     top = expect(data[0], dict, "'data[0]'")
     details = expect(top.get("details", []), list, "'details'")
-    rows = [_row(expect(entry, dict, "a 'details' entry")) for entry in details]
+    rows = [
+        balance_row(entry, ROW_FIELDS, asset=code(entry.get("ccy")))
+        for entry in (expect(item, dict, "a 'details' entry") for item in details)
+    ]
     summary = Summary(
         equity=amount(top.get("totalEq"), field_name="totalEq"),
         loan=None,
@@ -121,20 +135,3 @@ def parse(bodies: list[Any]) -> Account:
         native=nullify({key: value for key, value in top.items() if key != "details"}),
     )
     return Account(summary=summary, balances=rows)
-
-
-def _row(entry: dict[str, Any]) -> Balance:
-    def field(name: str):
-        return amount(entry.get(name), field_name=name)
-
-    return Balance(
-        asset=code(entry.get("ccy")),
-        total=field("eq"),
-        available=field("availBal"),
-        frozen=field("frozenBal"),
-        loan=field("liab"),
-        interest=field("interest"),
-        order_margin=field("ordFrozen"),
-        usd_value=field("eqUsd"),
-        native=nullify(entry),
-    )

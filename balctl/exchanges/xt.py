@@ -15,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
 from balctl import errors
 from balctl.exchanges import Selection
-from balctl.model import Account, Balance, Summary, amount, code, decimal_sum, expect, nullify
+from balctl.model import Account, Balance, Summary, amount, balance_row, code, decimal_sum, expect, nullify
 
 NAME = "xt"
 ACCOUNT = "lever"
@@ -33,6 +32,13 @@ ALGORITHM = "HmacSHA256"
 RECV_WINDOW = "5000"
 """XT's default; the server also refuses a timestamp more than 1 s in its future."""
 
+ROW_FIELDS = {  # SPEC 5: unified field <- `result.base` / `result.quote` field
+    "total": "totalAmount",
+    "available": "availableAmount",
+    "frozen": "frozenAmount",
+    "loan": "loanAmount",
+    "interest": "interestAmount",
+}
 SYMBOL = re.compile(r"[A-Z0-9]+_[A-Z0-9]+")
 MESSAGE_LIMIT = 200
 
@@ -173,25 +179,10 @@ def parse(bodies: list[Any]) -> Account:
         symbol = code(result.get("symbol"))
         for side in ("base", "quote"):
             entry = expect(result.get(side), dict, f"'result.{side}' of {symbol}")
-            rows.append(_row(symbol, side, entry))
+            rows.append(balance_row(entry, ROW_FIELDS, asset=code(entry.get("currency")), market=symbol,
+                                    where=f"{symbol} {side}."))
         net.append(amount(result.get("usdtNetAmount"), field_name=f"{symbol} usdtNetAmount"))
         loan.append(amount(result.get("usdtLoanAmount"), field_name=f"{symbol} usdtLoanAmount"))
         native[symbol] = nullify({key: value for key, value in result.items() if key not in ("base", "quote")})
     summary = Summary(equity=decimal_sum(net), loan=decimal_sum(loan), unit="USDT", native=native)
     return Account(summary=summary, balances=rows)
-
-
-def _row(symbol: str, side: str, entry: dict[str, Any]) -> Balance:
-    def field(name: str) -> Decimal | None:
-        return amount(entry.get(name), field_name=f"{symbol} {side}.{name}")
-
-    return Balance(
-        market=symbol,
-        asset=code(entry.get("currency")),
-        total=field("totalAmount"),
-        available=field("availableAmount"),
-        frozen=field("frozenAmount"),
-        loan=field("loanAmount"),
-        interest=field("interestAmount"),
-        native=nullify(entry),
-    )
