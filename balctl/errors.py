@@ -139,8 +139,29 @@ class BadResponse(ExchangeError):
     kind = "bad_response"
 
 
-RETRYABLE = (NetworkError,)
-"""Transient failures: all balctl calls are reads, so repeating them is always safe."""
+def classify(
+    code: str,
+    message: str,
+    *,
+    status: int,
+    table: dict[str, type[BalctlError]],
+    hints: dict[str, str],
+) -> BalctlError:
+    """An exchange's error code as a balctl error: the exchange's own table first, then what
+    the HTTP status says (429 rate limit, 5xx unavailable), else an error about the request."""
+    kind = table.get(code) or status_error_class(status) or ExchangeError
+    return kind(message, code=code, hint=hints.get(code), status=status)
+
+
+def status_error_class(status: int) -> type[BalctlError] | None:
+    """The error an HTTP status implies on its own, or None for a 2xx/unremarkable status."""
+    if status == 429:
+        return RateLimited
+    if status >= 500:
+        return Unavailable
+    if status in (401, 403):
+        return AuthError
+    return None
 
 
 class Redactor:

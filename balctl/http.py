@@ -27,6 +27,7 @@ from balctl.errors import (
     RateLimited,
     TimestampRejected,
     Unavailable,
+    status_error_class,
 )
 
 log = logging.getLogger("balctl")
@@ -176,17 +177,19 @@ class Transport:
         return True
 
 
+STATUS_MESSAGES = {RateLimited: "rate limited", Unavailable: "exchange unavailable",
+                   AuthError: "credentials refused"}
+
+
 def _check_status(status: int, headers: Any) -> None:
     """HTTP-level classification for answers the exchange module did not claim."""
-    if status == 429:
-        raise RateLimited(f"HTTP {status}: rate limited", status=status,
-                          retry_after=parse_retry_after(headers.get("Retry-After")))
-    if status >= 500:
-        raise Unavailable(f"HTTP {status}: exchange unavailable", status=status)
-    if status in (401, 403):
-        raise AuthError(f"HTTP {status}: credentials refused", status=status)
-    if status >= 400:
-        raise BadResponse(f"HTTP {status}: unexpected error answer", status=status)
+    kind = status_error_class(status) or (BadResponse if status >= 400 else None)
+    if kind is None:
+        return
+    error = kind(f"HTTP {status}: {STATUS_MESSAGES.get(kind, 'unexpected error answer')}", status=status)
+    if isinstance(error, RateLimited):
+        error.retry_after = parse_retry_after(headers.get("Retry-After"))
+    raise error
 
 
 def _new_session() -> requests.Session:

@@ -32,11 +32,17 @@ HINTS = {
     "50110": "add this machine's public IP address to the API key's IP whitelist on OKX",
     "50102": "check the system clock (timedatectl / ntp): it is off by more than OKX accepts",
 }
-AUTH_CODES = {"50100", "50101", "50103", "50104", "50105", "50106", "50107",
-              "50111", "50112", "50113", "50119"}
-PERMISSION_CODES = {"50110", "50120", "50030", "50035"}
-RETRYABLE_CODES = {"50011": errors.RateLimited, "50001": errors.Unavailable, "50026": errors.Unavailable}
-BAD_REQUEST_CODES = {"51000", "50014"}
+ERRORS: dict[str, type[errors.BalctlError]] = {  # SPEC 4; other codes go by HTTP status
+    **dict.fromkeys(["50100", "50101", "50103", "50104", "50105", "50106", "50107",
+                     "50111", "50112", "50113", "50119"], errors.AuthError),
+    **dict.fromkeys(["50110", "50120", "50030", "50035"], errors.PermissionDenied),
+    "50102": errors.TimestampRejected,
+    "50011": errors.RateLimited,
+    "50001": errors.Unavailable,
+    "50026": errors.Unavailable,
+    "51000": errors.ExchangeError,
+    "50014": errors.ExchangeError,
+}
 ROW_FIELDS = {  # SPEC 5: unified field <- `details[]` field
     "total": "eq",
     "available": "availBal",
@@ -92,24 +98,7 @@ def check(status: int, body: Any) -> None:
     error_code = str(body.get("code"))
     if error_code == "0":
         return
-    raise classify(error_code, str(body.get("msg") or "error"), status)
-
-
-def classify(error_code: str, message: str, status: int) -> errors.BalctlError:
-    details = {"code": error_code, "hint": HINTS.get(error_code), "status": status}
-    if error_code in AUTH_CODES:
-        return errors.AuthError(message, **details)
-    if error_code in PERMISSION_CODES:
-        return errors.PermissionDenied(message, **details)
-    if error_code == "50102":
-        return errors.TimestampRejected(message, **details)
-    if error_code in RETRYABLE_CODES:
-        return RETRYABLE_CODES[error_code](message, **details)
-    if error_code in BAD_REQUEST_CODES:
-        return errors.ExchangeError(message, **details)
-    if status >= 500:
-        return errors.Unavailable(message, **details)
-    return errors.ExchangeError(message, **details)
+    raise errors.classify(error_code, str(body.get("msg") or "error"), status=status, table=ERRORS, hints=HINTS)
 
 
 def parse_server_time(body: Any) -> int:

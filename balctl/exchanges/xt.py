@@ -67,9 +67,12 @@ HINTS = {
                 f"{int(RECV_WINDOW) // 1000} s old and 1 s ahead",
     "SYMBOL_001": "XT lever pairs are written BASE_QUOTE, e.g. --symbol BTC_USDT",
 }
-AUTH_CODES = {"AUTH_001", "AUTH_002", "AUTH_003", "AUTH_004", "AUTH_005", "AUTH_006", "AUTH_007",
-              "AUTH_101", "AUTH_102", "AUTH_103"}
-PERMISSION_CODES = {"AUTH_104", "AUTH_106", "LEVER_1004"}
+ERRORS: dict[str, type[errors.BalctlError]] = {  # SPEC 4; GATEWAY_* and others: see check()
+    **dict.fromkeys(["AUTH_001", "AUTH_002", "AUTH_003", "AUTH_004", "AUTH_005", "AUTH_006",
+                     "AUTH_007", "AUTH_101", "AUTH_102", "AUTH_103"], errors.AuthError),
+    **dict.fromkeys(["AUTH_104", "AUTH_106", "LEVER_1004"], errors.PermissionDenied),
+    "AUTH_105": errors.TimestampRejected,
+}
 
 SYMBOLS_NEEDED = (
     "XT lever balances are per symbol: pass --symbol BTC_USDT[,ETH_USDT...] "
@@ -134,23 +137,10 @@ def check(status: int, body: Any) -> None:
     if str(body["rc"]) == "0":
         return
     error_code = str(body.get("mc") or "").strip() or "UNKNOWN"
-    raise classify(error_code, _message(error_code, body.get("ma")), status)
-
-
-def classify(error_code: str, message: str, status: int) -> errors.BalctlError:
-    """SPEC 4's table; an unknown code falls back on the HTTP status (429, 5xx) if it says more."""
-    details = {"code": error_code, "hint": HINTS.get(error_code), "status": status}
-    if error_code in AUTH_CODES:
-        return errors.AuthError(message, **details)
-    if error_code in PERMISSION_CODES:
-        return errors.PermissionDenied(message, **details)
-    if error_code == "AUTH_105":
-        return errors.TimestampRejected(message, certain=True, **details)
-    if error_code.startswith("GATEWAY_") or status >= 500:
-        return errors.Unavailable(message, **details)
-    if status == 429:
-        return errors.RateLimited(message, **details)
-    return errors.ExchangeError(message, **details)
+    table = ERRORS
+    if error_code.startswith("GATEWAY_"):  # XT's gateway (risk control, overload): transient
+        table = {**ERRORS, error_code: errors.Unavailable}
+    raise errors.classify(error_code, _message(error_code, body.get("ma")), status=status, table=table, hints=HINTS)
 
 
 def _message(error_code: str, ma: Any) -> str:
