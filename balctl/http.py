@@ -110,20 +110,21 @@ class Transport:
             except TimestampRejected as exc:
                 if corrected:
                     raise
-                corrected = self._correct_clock(exchange, profile, exc)
+                self._correct_clock(exchange, profile, exc)
+                corrected = True
             except NetworkError as exc:
                 if attempt >= MAX_ATTEMPTS:
                     raise
                 delay = backoff_delay(attempt, getattr(exc, "retry_after", None), self._rand)
-                log.info("retrying %s in %.1f s (attempt %d of %d): %s",
-                         exchange.NAME, delay, attempt + 1, MAX_ATTEMPTS, exc.line())
+                log.info("%s: retrying in %.1f s (attempt %d of %d) after: %s",
+                         _who(exchange, profile), delay, attempt + 1, MAX_ATTEMPTS, exc.line())
                 self._sleep(delay)
                 attempt += 1
 
     def _attempt(self, exchange: ModuleType, profile: Any, path: str) -> tuple[int, Any]:
         timestamp = self._clock_ms() + self._offsets.get(profile.base_url, 0)
         headers = exchange.sign(profile, path, timestamp)
-        status, body, response_headers = self._send(profile.base_url + path, headers)
+        status, body, response_headers = self._send(profile.base_url + path, headers, _who(exchange, profile))
         try:
             exchange.check(status, body)
         except RateLimited as exc:
@@ -133,7 +134,7 @@ class Transport:
         _check_status(status, response_headers)
         return status, body
 
-    def _send(self, url: str, headers: dict[str, str]) -> tuple[int, Any, Any]:
+    def _send(self, url: str, headers: dict[str, str], who: str) -> tuple[int, Any, Any]:
         """One request; returns (status, decoded JSON, headers) or raises a classified error."""
         started = time.perf_counter()
         try:
@@ -142,13 +143,13 @@ class Transport:
             response = self._session.get(url, headers=headers, timeout=(CONNECT_TIMEOUT, self.timeout))
             content = response.content
         except requests.Timeout:
-            log.info("GET %s -> timeout after %.0f ms", url, _elapsed_ms(started))
+            log.info("%s: GET %s -> timeout after %.0f ms", who, url, _elapsed_ms(started))
             raise NetworkError(f"no answer within {self.timeout:g} s") from None
         except requests.RequestException as exc:
-            log.info("GET %s -> %s", url, type(exc).__name__)
+            log.info("%s: GET %s -> %s", who, url, type(exc).__name__)
             raise NetworkError(f"cannot connect to {_host(url)}: {_reason(exc)}") from None
         status = response.status_code
-        log.info("GET %s -> %d (%.0f ms)", url, status, _elapsed_ms(started))
+        log.info("%s: GET %s -> %d (%.0f ms)", who, url, status, _elapsed_ms(started))
         try:
             body = decode_json(content)
         except (UnicodeDecodeError, ValueError):
@@ -157,10 +158,10 @@ class Transport:
             raise BadResponse(f"HTTP {status}: {_describe_non_json(content)}", status=status) from None
         return status, body, response.headers
 
-    def _correct_clock(self, exchange: ModuleType, profile: Any, refusal: TimestampRejected) -> bool:
+    def _correct_clock(self, exchange: ModuleType, profile: Any, refusal: TimestampRejected) -> None:
         """Measure the exchange's clock against ours and keep the offset for this host."""
         before = self._clock_ms()
-        status, body, headers = self._send(profile.base_url + exchange.TIME_PATH, {})
+        status, body, headers = self._send(profile.base_url + exchange.TIME_PATH, {}, _who(exchange, profile))
         after = self._clock_ms()
         _check_status(status, headers)
         try:
@@ -172,9 +173,8 @@ class Transport:
             raise AuthError(refusal.message, code=refusal.code, hint=refusal.hint, status=refusal.status)
         with self._lock:
             self._offsets[profile.base_url] = offset
-        log.info("%s clock is %+d ms from ours; signing again with the corrected time",
-                 exchange.NAME, offset)
-        return True
+        log.info("%s: %s clock is %+d ms from ours; signing again with the corrected time",
+                 _who(exchange, profile), exchange.NAME, offset)
 
 
 STATUS_MESSAGES = {RateLimited: "rate limited", Unavailable: "exchange unavailable",
@@ -200,6 +200,10 @@ def _new_session() -> requests.Session:
     session.mount("http://", adapter)
     session.headers["User-Agent"] = "balctl"
     return session
+
+
+def _who(exchange: ModuleType, profile: Any) -> str:
+    return f"{exchange.NAME} ({profile.name})"
 
 
 def _describe_non_json(content: bytes) -> str:

@@ -309,7 +309,7 @@ def test_verbose_logs_each_request_without_secrets(write_config):
     mock_both_symbols()
     result = run(write_config(XT_PROFILE), "--symbol", "BTC_USDT,ETH_USDT", "-o", "csv", "-v")
     assert result.exit_code == 0
-    assert "balctl: GET https://sapi.xt.com/v4/lever/balance?symbol=ETH_USDT -> 200" in result.stderr
+    assert "balctl: xt (xt): GET https://sapi.xt.com/v4/lever/balance?symbol=ETH_USDT -> 200" in result.stderr
     assert SECRET not in result.stderr and SECRET not in result.stdout
 
 
