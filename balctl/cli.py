@@ -56,7 +56,13 @@ class BalctlGroup(TyperGroup):
             if isinstance(exc, (typer.Exit, typer.Abort)) or hasattr(exc, "show"):
                 raise  # Typer's own exits and usage errors (ClickException has .show)
             if os.environ.get("BALCTL_DEBUG") == "1":
-                raise
+                # The traceback a bare `raise` would print, but through the redactor: an
+                # exception's text may quote a secret, and SPEC 8 bans them from tracebacks too.
+                import traceback
+
+                sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+                sys.stderr.flush()
+                raise typer.Exit(ExitCode.INTERNAL) from None
             _stderr(f"balctl: internal error: {type(exc).__name__}: {exc} (BALCTL_DEBUG=1 shows the traceback)")
             raise typer.Exit(ExitCode.INTERNAL) from None
 
