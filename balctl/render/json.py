@@ -84,10 +84,23 @@ def dumps(value: Any, level: int = 0) -> str:
         items = (f"{inner}{dumps(item, level + 1)}" for item in value)
         return "[\n" + ",\n".join(items) + "\n" + INDENT * level + "]"
     if isinstance(value, Decimal):
-        return str(value)
+        return _number(value)
     if isinstance(value, str):
         return _string(value)
     return json.dumps(value)  # None, bool, int
+
+
+def _number(value: Decimal) -> str:
+    """A JSON number with the exchange's digits: `str()` would write 0.00000001 as `1E-8`.
+
+    The number was parsed from plain notation unless the exchange wrote an exponent itself
+    (`1E+2` keeps it). Past 100 decimal places the exponent stays, so that a hostile
+    `1e-999999999` cannot expand into a gigabyte of zeros.
+    """
+    text = str(value)
+    if "E-" in text and value.as_tuple().exponent >= -100:
+        return format(value, "f")
+    return text
 
 
 def _string(text: str) -> str:
