@@ -27,6 +27,8 @@ AMOUNT_FIELDS: tuple[str, ...] = (
 """The unified amount columns, in output order."""
 
 ROW_FIELDS: tuple[str, ...] = ("market", "asset", *AMOUNT_FIELDS)
+MAX_PLACES = 100
+"""No real balance has 100 digits before or after the point."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,9 @@ def amount(value: Any, *, field_name: str = "amount") -> Decimal | None:
         raise BadResponse(f"{field_name} is not a number: {type(value).__name__}")
     if not result.is_finite():
         raise BadResponse(f"{field_name} is not a finite number: {value!r}")
+    if result.as_tuple().exponent < -MAX_PLACES or result.adjusted() > MAX_PLACES:
+        # written out in full (never in exponent form), 1e-999999999 would be a gigabyte
+        raise BadResponse(f"{field_name} is out of range: {str(value)[:40]!r}")
     return result
 
 

@@ -314,3 +314,12 @@ def test_timestamp_error_reads_server_time_and_retries_once(write_config):
     second = responses.calls[2].request
     assert second.headers["OK-ACCESS-TIMESTAMP"].startswith("2020-08-10T")  # the server's clock
     assert "okx clock is" in result.stderr
+
+
+@pytest.mark.parametrize("hostile", ["1e-999999999", "1e999999999", "0e-999999999"])
+def test_absurd_exponents_are_refused_not_expanded(hostile):
+    from balctl.errors import BadResponse
+    from balctl.model import amount
+
+    with pytest.raises(BadResponse, match="eq is out of range"):
+        amount(hostile, field_name="eq")
