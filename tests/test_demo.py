@@ -1,0 +1,92 @@
+"""`balctl demo` (SPEC 9): the installed command, a user with no profile file and no keys.
+
+Each run is a real subprocess with an empty HOME and no XDG_CONFIG_HOME: the demo must
+start its own simulator, fetch one profile of each exchange through the real code path,
+print data only on stdout, nothing on stderr, and leave HOME as empty as it found it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+import pytest
+
+from balctl.simulator import accounts
+from tests.conftest import run_balctl
+from tests.test_e2e import HEADER, Number, as_output, assert_fresh, csv_cells, expected
+
+EXCHANGES = ["okx", "xt", "coinswitch"]
+
+
+@pytest.fixture
+def empty_home(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    return home
+
+
+def demo(home, *args: str):
+    env = {"HOME": str(home), "XDG_CONFIG_HOME": "", "NO_COLOR": "1", "COLUMNS": "200"}
+    done = run_balctl("demo", *args, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert list(home.iterdir()) == []  # no profile file needed, none written
+    return done.stdout
+
+
+def test_demo_json_has_one_account_per_exchange_and_no_errors(empty_home):
+    stdout = demo(empty_home, "-o", "json")
+    document = json.loads(stdout, parse_float=Number)
+    assert list(document) == ["fetched_at", "accounts", "errors"]
+    assert_fresh(document["fetched_at"])
+    assert document["errors"] == []
+    assert [(a["profile"], a["exchange"], a["account"]) for a in document["accounts"]] == [
+        ("okx", "okx", "trading"), ("xt", "xt", "lever"), ("coinswitch", "coinswitch", "futures")]
+    for account, exchange in zip(document["accounts"], EXCHANGES):
+        assert_fresh(account.pop("fetched_at"))
+        assert account == expected(exchange)  # the sample accounts, digit for digit
+    xt = document["accounts"][1]["summary"]
+    assert xt["native"]["BTC_USDT"]["usdtNetAmount"] == as_output(
+        accounts.xt_accounts()["btc_usdt"]["usdtNetAmount"]) == Number("26855.999812345678901234")
+
+
+def test_demo_csv_lists_the_rows_of_all_three_exchanges(empty_home):
+    stdout = demo(empty_home, "-o", "csv")
+    header, *lines = stdout.splitlines()
+    assert header == HEADER
+    rows = list(csv.reader(io.StringIO("\n".join(lines))))
+    assert [r[1:] for r in rows] == [cells for exchange in EXCHANGES for cells in csv_cells(expected(exchange))]
+    for stamp in {r[0] for r in rows}:
+        assert_fresh(stamp)
+
+
+def test_demo_table_shows_the_three_accounts_and_totals(empty_home):
+    stdout = demo(empty_home)
+    assert "\x1b" not in stdout
+    titles = [line for line in stdout.splitlines() if " · " in line]
+    assert titles == ["okx · okx · trading", "xt · xt · lever", "coinswitch · coinswitch · futures"]
+    summaries = [line for line in stdout.splitlines() if line.startswith("  equity ")]
+    assert summaries == [
+        "  equity 44981.079513297616 USD   loan –",
+        "  equity 35956.475839745678901234 USDT   loan 6502.7741726 USDT",
+        "  equity 60960.82599588 USDT   loan –",
+    ]
+    totals = stdout[stdout.index("\nTotals\n"):].splitlines()
+    assert any(line.split() == ["│", "USD", "│", "44981.079513297616", "│", "1", "│"] for line in totals)
+    usdt = "96917.301835625678901234"  # 35956.475839745678901234 + 60960.82599588
+    assert any(line.split() == ["│", "USDT", "│", usdt, "│", "2", "│"] for line in totals)
+
+
+def test_demo_needs_no_config_even_when_the_default_path_is_broken(tmp_path):
+    """A broken ~/.config/balctl/config.yaml or BALCTL_CONFIG must not matter to the demo."""
+    home = tmp_path / "home"
+    (home / ".config" / "balctl").mkdir(parents=True)
+    (home / ".config" / "balctl" / "config.yaml").write_text("profiles: [not, a, mapping\n")
+    env = {"HOME": str(home), "NO_COLOR": "1", "BALCTL_CONFIG": str(tmp_path / "missing.yaml")}
+    done = run_balctl("demo", "-o", "csv", env={**env, "XDG_CONFIG_HOME": ""})
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith(HEADER + "\n") and done.stdout.count("\n") == 13
+    assert os.listdir(home / ".config" / "balctl") == ["config.yaml"]

@@ -1,0 +1,374 @@
+"""End to end through the installed command (issue 4): `python -m balctl` in a subprocess,
+against the loopback simulator, for OKX, XT and CoinSwitch.
+
+The expected values are built here from the simulator's sample accounts
+(`balctl.simulator.accounts`) and SPEC 5's field table, written out again below, never
+from balctl's own mapping: a test that borrowed the code's table could not catch it.
+Every test also reads the simulator's request log, so none passes because the server
+accepted anything: each balance request must have arrived with a valid signature.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from balctl.simulator import Fault, Simulator, accounts
+from balctl.simulator.coinswitch import public_key_hex
+from tests.conftest import run_balctl
+
+EXCHANGES = ("okx", "xt", "coinswitch")
+ACCOUNT = {"okx": "trading", "xt": "lever", "coinswitch": "futures"}
+HEADER = ("fetched_at,profile,exchange,account,market,asset,total,available,frozen,loan,interest,"
+          "position_margin,order_margin,usd_value")
+AMOUNTS = ("total", "available", "frozen", "loan", "interest", "position_margin", "order_margin", "usd_value")
+ROW_KEYS = ["market", "asset", *AMOUNTS, "native"]
+ISO_MILLIS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+HEADINGS = {"market": "Market", "asset": "Asset", "total": "Total", "available": "Available",
+            "frozen": "Frozen", "loan": "Loan", "interest": "Interest",
+            "position_margin": "Position margin", "order_margin": "Order margin", "usd_value": "USD value"}
+
+# SPEC 5, unified field <- the exchange's field (absent: always null)
+OKX_FIELDS = {"total": "eq", "available": "availBal", "frozen": "frozenBal", "loan": "liab",
+              "interest": "interest", "order_margin": "ordFrozen", "usd_value": "eqUsd"}
+XT_FIELDS = {"total": "totalAmount", "available": "availableAmount", "frozen": "frozenAmount",
+             "loan": "loanAmount", "interest": "interestAmount"}
+CS_WALLET_FIELDS = {"total": "total_balance", "available": "total_available_balance",
+                    "frozen": "total_blocked_balance", "position_margin": "total_position_margin",
+                    "order_margin": "total_open_order_margin"}
+CS_SYMBOL_FIELDS = {"frozen": "blocked_balance", "position_margin": "position_margin",
+                    "order_margin": "open_order_margin"}
+
+OKX_BALANCE = "/api/v5/account/balance"
+XT_BALANCE = "/v4/lever/balance"
+CS_BALANCE = "/trade/api/v2/futures/wallet_balance"
+DEFAULT_PATHS = {
+    "okx": [OKX_BALANCE],
+    "xt": [XT_BALANCE + "?symbol=BTC_USDT", XT_BALANCE + "?symbol=ETH_USDT"],
+    "coinswitch": [CS_BALANCE],
+}
+
+
+@pytest.fixture(scope="module")
+def module_simulator():
+    with Simulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def simulator(module_simulator):
+    """One simulator for the module, reset for each test (each run here is a finished
+    subprocess, so no request of one test can reach the next one's log)."""
+    module_simulator.clear_faults()
+    module_simulator.log.clear()
+    yield module_simulator
+    module_simulator.clear_faults()
+
+
+@dataclass(frozen=True)
+class Number:
+    """A JSON *number* as written on stdout, kept as its text: `2.75` is not `"2.75"`, and
+    `26855.999812345678901234` must come back with every digit."""
+
+    text: str
+
+
+def load(text: str) -> Any:
+    return json.loads(text, parse_float=Number)
+
+
+def as_output(value: Any) -> Any:
+    """A sample-account value as balctl must print it under `native`: "" is null, a
+    Decimal (XT sends JSON numbers) is a JSON number with the same digits."""
+    if value == "":
+        return None
+    if isinstance(value, Decimal):
+        return Number(str(value))
+    if isinstance(value, dict):
+        return {key: as_output(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_output(item) for item in value]
+    return value
+
+
+def amount_text(value: Any) -> str | None:
+    """A unified amount: a decimal string with the exchange's digits, or null."""
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def row(market: str | None, asset: str, source: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    document: dict[str, Any] = {"market": market, "asset": asset}
+    for name in AMOUNTS:
+        document[name] = amount_text(source.get(fields[name])) if name in fields else None
+    document["native"] = as_output(source)
+    return document
+
+
+def expected(exchange: str, *, ccy: tuple[str, ...] = (), symbols: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The snapshot document (without `fetched_at`) for the simulator's sample account."""
+    if exchange == "okx":
+        top = accounts.okx_account()
+        details = [d for d in top["details"] if not ccy or d["ccy"] in ccy]
+        rows = [row(None, d["ccy"], d, OKX_FIELDS) for d in details]
+        summary = {"equity": top["totalEq"], "loan": None, "unit": "USD",
+                   "native": as_output({k: v for k, v in top.items() if k != "details"})}
+    elif exchange == "xt":
+        results = accounts.xt_accounts()
+        rows, native = [], {}
+        equity, loan = Decimal(0), Decimal(0)
+        for symbol in symbols or ("BTC_USDT", "ETH_USDT"):
+            result = results[symbol.lower()]
+            for side in ("base", "quote"):
+                rows.append(row(symbol, result[side]["currency"].upper(), result[side], XT_FIELDS))
+            native[symbol] = as_output({k: v for k, v in result.items() if k not in ("base", "quote")})
+            equity += Decimal(result["usdtNetAmount"])
+            loan += Decimal(result["usdtLoanAmount"])
+        summary = {"equity": str(equity), "loan": str(loan), "unit": "USDT", "native": native}
+    else:
+        wallet = accounts.coinswitch_wallet()
+        [usdt] = wallet["base_asset_balances"]
+        rows = [{**row(None, "USDT", usdt["balances"], CS_WALLET_FIELDS), "native": as_output(usdt)}]
+        rows += [row(a["symbol"], a["base_asset"], a, CS_SYMBOL_FIELDS) for a in wallet["asset"]]
+        summary = {"equity": usdt["balances"]["total_balance"], "loan": None, "unit": "USDT",
+                   "native": as_output(wallet["base_asset_balances"])}
+    return {"profile": exchange, "exchange": exchange, "account": ACCOUNT[exchange],
+            "summary": summary, "balances": rows}
+
+
+def csv_cells(document: dict[str, Any]) -> list[list[str]]:
+    """The CSV rows (after fetched_at) the document must produce: null is an empty cell."""
+    fixed = [document["profile"], document["exchange"], document["account"]]
+    return [fixed + [r["market"] or "", r["asset"]] + [r[name] or "" for name in AMOUNTS]
+            for r in document["balances"]]
+
+
+def assert_fresh(stamp: str) -> None:
+    assert ISO_MILLIS.match(stamp), stamp
+    moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    assert abs(datetime.now(timezone.utc) - moment) < timedelta(minutes=2)
+
+
+def balance_requests(simulator) -> list:
+    return [entry for entry in simulator.log if entry.endpoint == "balance"]
+
+
+def assert_verified(simulator, paths: list[str]) -> None:
+    """Exactly these balance requests reached the simulator, each correctly signed and answered."""
+    entries = balance_requests(simulator)
+    assert sorted(entry.path for entry in entries) == sorted(paths)
+    assert [(entry.verified, entry.status) for entry in entries] == [(True, 200)] * len(paths)
+
+
+def ok(done) -> str:
+    """A successful run: exit 0, data on stdout, nothing at all on stderr."""
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    return done.stdout
+
+
+# --- the three formats, per exchange ---------------------------------------------------------
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_json_has_every_sample_value_digit_for_digit(simulator, sim_config, exchange):
+    stdout = ok(run_balctl(exchange, "-o", "json", config=sim_config))
+    document = load(stdout)
+    assert list(document) == ["profile", "exchange", "account", "fetched_at", "summary", "balances"]
+    assert_fresh(document.pop("fetched_at"))
+    assert list(document["summary"]) == ["equity", "loan", "unit", "native"]
+    assert all(list(r) == ROW_KEYS for r in document["balances"])
+    assert document == expected(exchange)
+    assert stdout.startswith('{\n  "profile": ') and stdout.endswith("\n}\n")  # indent 2, one object
+    assert_verified(simulator, DEFAULT_PATHS[exchange])
+    if exchange == "coinswitch":  # margins released by orders are negative, and stay so
+        wallet, doge, btc = document["balances"]
+        assert wallet["order_margin"] == "-6.778327"
+        assert wallet["native"]["balances"]["total_open_order_margin"] == "-6.778327"
+        assert (doge["order_margin"], btc["order_margin"]) == ("0.00008854", "-6.77841554")
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_csv_is_the_header_then_one_exact_line_per_row(simulator, sim_config, exchange):
+    stdout = ok(run_balctl(exchange, "-o", "csv", config=sim_config))
+    assert "\r" not in stdout and stdout.endswith("\n")
+    header, *lines = stdout[:-1].split("\n")
+    assert header == HEADER
+    rows = list(csv.reader(lines))
+    stamps = {r[0] for r in rows}
+    assert len(stamps) == 1  # one snapshot, one moment
+    assert_fresh(stamps.pop())
+    assert [r[1:] for r in rows] == csv_cells(expected(exchange))
+    assert_verified(simulator, DEFAULT_PATHS[exchange])
+
+
+def table_rows(stdout: str) -> list[list[str]]:
+    """The cells of every line of a Rich table (header and body), stripped."""
+    return [[cell.strip() for cell in line.strip("│┃").split(line[0])]
+            for line in stdout.splitlines() if line[:1] in ("│", "┃")]
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_table_shows_every_amount_and_the_summary(simulator, sim_config, exchange):
+    stdout = ok(run_balctl(exchange, config=sim_config))
+    document = expected(exchange)
+    assert "\x1b" not in stdout  # a pipe gets no colour
+    lines = stdout.splitlines()
+    assert lines[0] == f"{exchange} · {exchange} · {ACCOUNT[exchange]}"
+    rows = document["balances"]
+    columns = ["market"] if any(r["market"] for r in rows) else []
+    columns += ["asset"] + [name for name in AMOUNTS if any(r[name] is not None for r in rows)]
+    heading, *body = table_rows(stdout)
+    assert heading == [HEADINGS[name] for name in columns]  # an all-null column is left out
+    assert body == [[r[name] or "–" for name in columns] for r in rows]
+    summary = document["summary"]
+    loan = f"{summary['loan']} {summary['unit']}" if summary["loan"] else "–"
+    assert lines[-1] == f"  equity {summary['equity']} {summary['unit']}   loan {loan}"
+    assert_verified(simulator, DEFAULT_PATHS[exchange])
+
+
+# --- selecting and filtering -------------------------------------------------------------------
+
+def test_okx_ccy_is_upper_cased_on_the_wire(simulator, sim_config):
+    stdout = ok(run_balctl("okx", "--ccy", "btc,eth", "-o", "csv", config=sim_config))
+    rows = list(csv.reader(stdout.splitlines()[1:]))
+    assert [r[1:] for r in rows] == csv_cells(expected("okx", ccy=("BTC", "ETH")))
+    assert_verified(simulator, [OKX_BALANCE + "?ccy=BTC,ETH"])  # a bare comma, signed as sent
+
+
+def test_xt_symbol_option_and_json_numbers_with_every_digit(simulator, sim_config):
+    """`--symbol` replaces the profile's two pairs; XT sends usdtNetAmount as the JSON number
+    26855.999812345678901234, which must reach equity and native without a float on the way."""
+    stdout = ok(run_balctl("xt", "--symbol", "btc_usdt", "-o", "json", config=sim_config))
+    assert re.search(r'\n {8}"usdtNetAmount": 26855\.999812345678901234\n', stdout)
+    document = load(stdout)
+    document.pop("fetched_at")
+    assert document == expected("xt", symbols=("BTC_USDT",))
+    summary = document["summary"]
+    assert (summary["equity"], summary["loan"]) == ("26855.999812345678901234", "6002.5002")
+    assert summary["native"]["BTC_USDT"]["usdtNetAmount"] == Number("26855.999812345678901234")
+    assert summary["native"]["BTC_USDT"]["btcNetAmount"] == Number("0.447599993333333333333")
+    assert_verified(simulator, [XT_BALANCE + "?symbol=BTC_USDT"])  # upper-cased on the wire
+
+
+def test_hide_zero_drops_the_okb_row(simulator, sim_config):
+    shown = ok(run_balctl("okx", "-o", "csv", "--hide-zero", config=sim_config))
+    assets = [r[5] for r in csv.reader(shown.splitlines()[1:])]
+    assert assets == ["USDT", "BTC", "ETH", "SOL"]  # OKB, every amount zero, is gone
+    assert_verified(simulator, [OKX_BALANCE])
+
+
+def test_append_writes_the_header_once_across_runs(simulator, sim_config, tmp_path):
+    """Three runs into one file (which exists, empty): one header, then every run's rows,
+    whatever the stdout format."""
+    snapshots = tmp_path / "balances.csv"
+    snapshots.write_text("")
+    stdouts = [ok(run_balctl(exchange, "-o", fmt, "--append", str(snapshots), config=sim_config))
+               for exchange, fmt in zip(EXCHANGES, ("csv", "table", "json"))]
+    assert stdouts[1].startswith("xt · xt · lever\n") and stdouts[2].startswith("{\n")
+    text = snapshots.read_text()
+    assert text.startswith(HEADER + "\n" + stdouts[0].split("\n", 1)[1])  # okx: exactly what it printed
+    lines = text.split("\n")
+    assert lines[-1] == "" and lines.count(HEADER) == 1
+    rows = list(csv.reader(lines[1:-1]))
+    assert [r[1:] for r in rows] == [cells for exchange in EXCHANGES for cells in csv_cells(expected(exchange))]
+    assert_verified(simulator, [p for exchange in EXCHANGES for p in DEFAULT_PATHS[exchange]])
+
+
+# --- credentials the exchange refuses ----------------------------------------------------------
+
+def profiles_with(simulator, path: Path, old: str, new: str) -> Path:
+    """The simulator's profile file with one credential replaced."""
+    text = simulator.profiles_yaml()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+    path.chmod(0o600)
+    return path
+
+
+def wrong(secret: str) -> str:
+    """The same secret with its last character changed: same length, same alphabet."""
+    return secret[:-1] + ("1" if secret[-1] != "1" else "2")
+
+
+@pytest.mark.parametrize(
+    "exchange, lines",
+    [
+        ("okx", ["balctl: okx (okx): Invalid Sign. [50113]"]),
+        ("xt", ["balctl: xt (xt): signature rejected [AUTH_103]",
+                "hint: check api_secret in the profile: it must belong to this api_key"]),
+    ],
+)
+def test_a_wrong_secret_exits_3_with_the_exchange_code(simulator, tmp_path, exchange, lines):
+    secret = simulator.credentials[exchange]["api_secret"]
+    config = profiles_with(simulator, tmp_path / "wrong.yaml", secret, wrong(secret))
+    done = run_balctl(exchange, "-o", "json", config=config)
+    assert (done.returncode, done.stdout) == (3, "")
+    assert done.stderr.splitlines() == lines
+    assert secret not in done.stderr and wrong(secret) not in done.stderr
+    entries = balance_requests(simulator)
+    assert entries and all(not entry.verified and entry.status in (200, 401) for entry in entries)
+    assert {entry.code for entry in entries} == {lines[0].rsplit("[", 1)[1].rstrip("]")}
+
+
+def test_coinswitch_key_unknown_to_the_exchange_exits_3_with_401_and_its_message(simulator, tmp_path):
+    """A consistent Ed25519 pair the exchange never registered: 401 "Invalid API key"."""
+    seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"  # RFC 8032 test 1
+    creds = simulator.credentials["coinswitch"]
+    config = profiles_with(simulator, tmp_path / "a.yaml", creds["api_secret"], seed)
+    config.write_text(config.read_text().replace(creds["api_key"], public_key_hex(seed)))
+    done = run_balctl("coinswitch", config=config)
+    assert (done.returncode, done.stdout) == (3, "")
+    assert done.stderr.splitlines() == [
+        "balctl: coinswitch (coinswitch): Invalid API key [401]",
+        "hint: check api_key and api_secret in the profile, and the system clock "
+        "(CoinSwitch refuses an epoch more than 60 s off)",
+    ]
+    assert seed not in done.stderr
+    # CoinSwitch's 401 may mean a skewed clock: balctl read the server time, found it fine,
+    # and did not sign again
+    assert [(e.endpoint, e.status) for e in simulator.log] == [("balance", 401), ("time", 200)]
+
+
+def test_coinswitch_secret_not_matching_the_key_is_caught_before_any_request(simulator, tmp_path):
+    """CoinSwitch's api_key is the public key of api_secret, so a wrong secret is provably
+    wrong locally: a profile error (exit 2) rather than CoinSwitch's ambiguous 401."""
+    secret = simulator.credentials["coinswitch"]["api_secret"]
+    config = profiles_with(simulator, tmp_path / "wrong.yaml", secret, wrong(secret))
+    done = run_balctl("coinswitch", config=config)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines()[0] == (
+        f"balctl: {config}: profile 'coinswitch': key 'api_key' does not match api_secret "
+        "(it must be the hex Ed25519 public key of that seed)")
+    assert secret not in done.stderr and wrong(secret) not in done.stderr
+    assert simulator.log == []
+
+
+def test_xt_tiny_json_numbers_keep_plain_notation_in_native_and_raw(simulator, sim_config):
+    """XT may send an accrued interest of 0.00000001 as a JSON *number*; Python's Decimal
+    would print it as 1E-8, which is not the exchange's digits (SPEC 5)."""
+    body = ('{"rc":0,"mc":"SUCCESS","ma":[],"result":{"symbol":"btc_usdt","usdtNetAmount":0.00000012,'
+            '"usdtLoanAmount":0,"base":{"currency":"btc","totalAmount":0.00000012,"availableAmount":"0",'
+            '"frozenAmount":0,"loanAmount":0.00000001,"interestAmount":0.00000001},'
+            '"quote":{"currency":"usdt","totalAmount":"1","interestAmount":0.0000000}}}')
+    # a `bad_shape` fault with a body serves that body verbatim: here a well-formed answer
+    simulator.add_fault(Fault("bad_shape", body=body), exchange="xt")
+    stdout = ok(run_balctl("xt", "--symbol", "BTC_USDT", "-o", "json", "--raw", config=sim_config))
+    assert "E-" not in stdout and "e-" not in stdout
+    document = load(stdout)
+    base, quote = document["balances"]
+    assert (base["total"], base["loan"], base["interest"]) == ("0.00000012", "0.00000001", "0.00000001")
+    assert base["native"]["interestAmount"] == Number("0.00000001")
+    assert quote["native"]["interestAmount"] == Number("0.0000000")
+    assert document["summary"]["native"]["BTC_USDT"]["usdtNetAmount"] == Number("0.00000012")
+    [raw] = document["raw"]
+    assert raw["result"]["base"]["totalAmount"] == Number("0.00000012")
+    assert_verified(simulator, [XT_BALANCE + "?symbol=BTC_USDT"])
