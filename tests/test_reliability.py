@@ -198,12 +198,12 @@ def same(line: str) -> dict[str, list[str]]:
 PERMANENT = [
     pytest.param(lambda: Fault("status", status=503), 4, 3, {
         "okx": ["Service temporarily unavailable. Please try again later. [50001]"],
-        "xt": ["XT refused the request [GATEWAY_ERROR]"],
+        "xt": ["XT answered with an error [GATEWAY_ERROR]"],
         "coinswitch": ["Service unavailable [503]"],
     }, id="5xx"),
     pytest.param(lambda: Fault("status", status=429), 4, 3, {
         "okx": ["Too Many Requests [50011]"],
-        "xt": ["XT refused the request [429]"],
+        "xt": ["XT answered with an error [429]"],
         "coinswitch": ["Too many requests [429]",
                        "hint: CoinSwitch allows 20 wallet-balance requests per 60 s per key"],
     }, id="429"),

@@ -339,7 +339,7 @@ XT_ERRORS = [
     ("LEVER_1004", 200, 3, "this sub-account has no lever trading permission", None),
     ("SYMBOL_001", 200, 5, "no such symbol", "BASE_QUOTE"),
     ("ORDER_999", 200, 5, "the lever market is closed for maintenance", None),
-    ("ORDER_998", 400, 5, "XT refused the request", None),
+    ("ORDER_998", 400, 5, "XT answered with an error", None),
 ]
 
 
@@ -363,10 +363,10 @@ def test_error_codes_map_to_exit_codes(write_config, mc, status, exit_code, mess
 @pytest.mark.parametrize(
     "mc, status, message",
     [
-        ("GATEWAY_0001", 200, "XT refused the request"),
-        ("GATEWAY_0004", 403, "XT refused the request"),
-        ("SERVER_BUSY", 503, "XT refused the request"),  # an envelope with a 5xx: unavailable, with its code
-        ("TOO_MANY_REQUESTS", 429, "XT refused the request"),
+        ("GATEWAY_0001", 200, "XT answered with an error"),
+        ("GATEWAY_0004", 403, "XT answered with an error"),
+        ("SERVER_BUSY", 503, "XT answered with an error"),  # an envelope with a 5xx: unavailable, with its code
+        ("TOO_MANY_REQUESTS", 429, "XT answered with an error"),
     ],
 )
 @responses.activate

@@ -149,7 +149,7 @@ def _message(error_code: str, ma: Any) -> str:
         return DESCRIPTIONS[error_code]
     texts = [item for item in ma if isinstance(item, str) and item.strip()] if isinstance(ma, list) else []
     if not texts:
-        return "XT refused the request"
+        return "XT answered with an error"
     text = " ".join(" ".join(texts).split())
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
