@@ -58,27 +58,47 @@ def rendered(buffer: io.StringIO) -> str:
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
-def account_table(snapshot: Snapshot) -> Table:
+def account_table(snapshot: Snapshot, max_width: int | None = None) -> Table:
+    """The account's rows as a Rich table no wider than `max_width` when that can be done."""
     columns = [name for name in ("market",) if any(row.market for row in snapshot.balances)]
     columns += ["asset"]
     columns += [name for name in AMOUNT_FIELDS
                 if any(getattr(row, name) is not None for row in snapshot.balances)]
-    # Cells arrive padded and aligned: Rich's per-cell Padding and justification double the
-    # render time of a 1,000-asset account (see benchmarks/bench.py).
+    cells = {name: [_cell(getattr(row, name)) for row in snapshot.balances] for name in columns}
+    widths = {name: max(len(HEADINGS[name]), *map(len, values)) for name, values in cells.items()}
     table = Table(title=f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}",
-                  title_justify="left", caption=None if snapshot.balances else "no balances",
-                  padding=0)
-    cells = [[_cell(getattr(row, name)) for row in snapshot.balances] for name in columns]
-    for name, values in zip(columns, cells):
-        numeric = name in AMOUNT_FIELDS
-        width = max(len(HEADINGS[name]), *map(len, values)) if values else len(HEADINGS[name])
-        align = str.rjust if numeric else str.ljust
-        table.add_column(f" {align(HEADINGS[name], width)} ",
-                         overflow="fold", no_wrap=not numeric)  # fold: never "…" in an amount
-        values[:] = [f" {align(value, width)} " for value in values]
-    for row in zip(*cells):
-        table.add_row(*row)
+                  title_justify="left", caption=None if snapshot.balances else "no balances")
+    natural_width = 1 + sum(width + 3 for width in widths.values())  # padding and borders
+    if max_width is None or natural_width <= max_width:
+        _fill_aligned(table, cells, widths)
+    else:
+        _fill_folding(table, cells)
     return table
+
+
+def _fill_aligned(table: Table, cells: dict[str, list[str]], widths: dict[str, int]) -> None:
+    """The fast layout for a table that fits: cells arrive padded and aligned, and each
+    column's body is one multi-line cell. Nothing can wrap, so rows cannot break, and a
+    1,000-asset account renders several times faster than with one Rich row per asset
+    and Rich doing the padding (benchmarks/bench.py)."""
+    table.padding = (0, 0)
+    for name, values in cells.items():
+        align = str.rjust if name in AMOUNT_FIELDS else str.ljust
+        table.add_column(f" {align(HEADINGS[name], widths[name])} ", no_wrap=True)
+        values[:] = [f" {align(value, widths[name])} " for value in values]
+    if any(cells.values()):
+        table.add_row(*(Text("\n".join(values)) for values in cells.values()))
+
+
+def _fill_folding(table: Table, cells: dict[str, list[str]]) -> None:
+    """A table wider than the terminal: one Rich row per asset, amounts folded inside their
+    cell (never cut with "…": a shortened amount would be a wrong amount)."""
+    for name in cells:
+        numeric = name in AMOUNT_FIELDS
+        table.add_column(HEADINGS[name], justify="right" if numeric else "left",
+                         overflow="fold", no_wrap=not numeric)
+    for row in zip(*cells.values()):
+        table.add_row(*row)
 
 
 def summary_line(snapshot: Snapshot) -> Text:
@@ -94,7 +114,7 @@ def summary_line(snapshot: Snapshot) -> Text:
 
 
 def _print_account(console: Console, snapshot: Snapshot) -> None:
-    console.print(account_table(snapshot))
+    console.print(account_table(snapshot, console.width))
     console.print(summary_line(snapshot))
 
 
