@@ -134,3 +134,35 @@ def test_cron_line_in_a_subprocess_appends_and_prints_nothing_on_stderr(simulato
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout == snapshots.read_text()
+
+
+def test_progress_shows_on_a_terminal_stderr_only(simulator, sim_config):
+    """`fetching n/N accounts…` on stderr when it is a terminal; stdout stays data only."""
+    import os
+    import pty
+
+    simulator.add_fault(Fault("latency", seconds=0.2))
+    leader, follower = pty.openpty()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("BALCTL_")},
+           "BALCTL_CONFIG": str(sim_config)}
+    process = subprocess.Popen([sys.executable, "-m", "balctl", "all", "-o", "csv"],
+                               stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    stdout, _ = process.communicate(timeout=60)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    os.close(leader)
+    assert process.returncode == 0
+    assert b"fetching 0/4 accounts" in terminal and b"fetching 4/4 accounts" in terminal
+    assert terminal.endswith(b"\r\x1b[K")  # erased before the output
+    assert stdout.startswith(b"fetched_at,") and b"fetching" not in stdout
+
+    piped = run_balctl("all", "-o", "csv", config=sim_config)
+    assert piped.stderr == ""  # not a terminal: no progress
