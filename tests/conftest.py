@@ -106,13 +106,29 @@ def invoke(*args: str, env: dict | None = None):
     return CliRunner().invoke(app, list(args), env=env)
 
 
-@pytest.fixture
-def simulator():
-    """The project's loopback exchange simulator, started for one test."""
+@pytest.fixture(scope="session")
+def shared_simulator():
     from balctl.simulator import Simulator
 
     with Simulator() as sim:
         yield sim
+
+
+@pytest.fixture
+def simulator(shared_simulator):
+    """The project's loopback exchange simulator, reset for each test: no faults, no skew,
+    an empty log. One server for the session: starting and stopping one per test would
+    cost more than most tests take. Every test's requests have finished when it returns
+    (CliRunner runs are synchronous, subprocesses have exited)."""
+
+    def reset() -> None:
+        shared_simulator.clear_faults()
+        shared_simulator.clock_skew = 0.0
+        shared_simulator.log.clear()
+
+    reset()
+    yield shared_simulator
+    reset()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from balctl.simulator import Fault, Simulator, accounts
+from balctl.simulator import Fault, accounts
 from balctl.simulator.coinswitch import public_key_hex
 from tests.conftest import run_balctl
 
@@ -55,22 +55,6 @@ DEFAULT_PATHS = {
     "xt": [XT_BALANCE + "?symbol=BTC_USDT", XT_BALANCE + "?symbol=ETH_USDT"],
     "coinswitch": [CS_BALANCE],
 }
-
-
-@pytest.fixture(scope="module")
-def module_simulator():
-    with Simulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def simulator(module_simulator):
-    """One simulator for the module, reset for each test (each run here is a finished
-    subprocess, so no request of one test can reach the next one's log)."""
-    module_simulator.clear_faults()
-    module_simulator.log.clear()
-    yield module_simulator
-    module_simulator.clear_faults()
 
 
 @dataclass(frozen=True)

@@ -41,25 +41,6 @@ CS_CREDENTIALS_HINT = ("hint: check api_key and api_secret in the profile, and t
                        "(CoinSwitch refuses an epoch more than 60 s off)")
 
 
-@pytest.fixture(scope="module")
-def module_simulator():
-    with Simulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def simulator(module_simulator):
-    """One simulator for the module, reset for each test: stopping one costs more than most
-    tests here take. No test leaves a request in flight (XT is asked for one symbol, and
-    subprocesses have exited), so nothing from one test can reach the next one's log."""
-    module_simulator.clear_faults()
-    module_simulator.clock_skew = 0.0
-    module_simulator.log.clear()
-    yield module_simulator
-    module_simulator.clear_faults()
-    module_simulator.clock_skew = 0.0
-
-
 def child_env(config: Path) -> dict[str, str]:
     """The environment of a balctl subprocess: this test's HOME, no BALCTL_* but the config."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIXES)}
