@@ -104,10 +104,17 @@ class TimestampRejected(AuthError):
 
 
 class NetworkError(BalctlError):
-    """Could not get an answer: connection refused, timeout."""
+    """Could not get an answer (connection refused, timeout), or a transient one.
+
+    `retry_after` is the server's wish (its `Retry-After` header), in seconds, if it said one.
+    """
 
     exit_code = ExitCode.NETWORK
     kind = "network"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
 
 
 class Unavailable(NetworkError):
@@ -117,13 +124,9 @@ class Unavailable(NetworkError):
 
 
 class RateLimited(NetworkError):
-    """Too many requests; `retry_after` is the server's wish, in seconds, if it said one."""
+    """Too many requests."""
 
     kind = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
 
 
 class ExchangeError(BalctlError):

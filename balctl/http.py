@@ -115,7 +115,7 @@ class Transport:
             except NetworkError as exc:
                 if attempt >= MAX_ATTEMPTS:
                     raise
-                delay = backoff_delay(attempt, getattr(exc, "retry_after", None), self._rand)
+                delay = backoff_delay(attempt, exc.retry_after, self._rand)
                 log.info("%s: retrying in %.1f s (attempt %d of %d) after: %s",
                          _who(exchange, profile), delay, attempt + 1, MAX_ATTEMPTS, exc.line())
                 self._sleep(delay)
@@ -127,7 +127,7 @@ class Transport:
         status, body, response_headers = self._send(profile.base_url + path, headers, _who(exchange, profile))
         try:
             exchange.check(status, body)
-        except RateLimited as exc:
+        except NetworkError as exc:  # a 503 may say when to come back, not only a 429
             if exc.retry_after is None:
                 exc.retry_after = parse_retry_after(response_headers.get("Retry-After"))
             raise
@@ -140,8 +140,14 @@ class Transport:
         try:
             # The URL goes out as built: requests leaves `,` and `_` alone in a ready-made
             # query, whereas `params=` would re-encode it and break the signature.
-            response = self._session.get(url, headers=headers, timeout=(CONNECT_TIMEOUT, self.timeout))
+            # No redirects: requests would forward the signature, key and passphrase headers
+            # to whatever host (or plain-http URL) a Location names.
+            response = self._session.get(url, headers=headers, allow_redirects=False,
+                                         timeout=(CONNECT_TIMEOUT, self.timeout))
             content = response.content
+        except requests.ConnectTimeout:
+            log.info("%s: GET %s -> connect timeout after %.0f ms", who, url, _elapsed_ms(started))
+            raise NetworkError(f"cannot connect to {_host(url)}: no answer within {CONNECT_TIMEOUT:g} s") from None
         except requests.Timeout:
             log.info("%s: GET %s -> timeout after %.0f ms", who, url, _elapsed_ms(started))
             raise NetworkError(f"no answer within {self.timeout:g} s") from None
@@ -150,9 +156,12 @@ class Transport:
             raise NetworkError(f"cannot connect to {_host(url)}: {_reason(exc)}") from None
         status = response.status_code
         log.info("%s: GET %s -> %d (%.0f ms)", who, url, status, _elapsed_ms(started))
+        if response.is_redirect:
+            raise BadResponse(f"HTTP {status}: redirected to {_host(response.headers.get('Location', '?'))}; "
+                              "not followed (check base_url)", status=status)
         try:
             body = decode_json(content)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             if status == 429 or status >= 500 or status in (401, 403):
                 _check_status(status, response.headers)  # the status says more than the body
             raise BadResponse(f"HTTP {status}: {_describe_non_json(content)}", status=status) from None
@@ -187,7 +196,7 @@ def _check_status(status: int, headers: Any) -> None:
     if kind is None:
         return
     error = kind(f"HTTP {status}: {STATUS_MESSAGES.get(kind, 'unexpected error answer')}", status=status)
-    if isinstance(error, RateLimited):
+    if isinstance(error, NetworkError):
         error.retry_after = parse_retry_after(headers.get("Retry-After"))
     raise error
 
@@ -210,7 +219,7 @@ def _describe_non_json(content: bytes) -> str:
     text = content.lstrip()[:200].lower()
     if not text:
         return "empty body instead of JSON"
-    if text.startswith((b"<!doctype", b"<html", b"<")):
+    if text.startswith(b"<"):
         return "HTML page instead of JSON"
     if text.startswith((b"{", b"[")):
         return "truncated or malformed JSON"
@@ -222,7 +231,9 @@ def _elapsed_ms(started: float) -> float:
 
 
 def _host(url: str) -> str:
-    return url.split("/")[2] if "//" in url else url
+    """The host (and port) of a URL, without any `user:password@`."""
+    host = url.split("/")[2] if "//" in url else url
+    return host.rpartition("@")[2]
 
 
 def _reason(exc: requests.RequestException) -> str:

@@ -208,6 +208,7 @@ def _base_url(where: str, value: Any) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ProfileError(f"{where}: key 'base_url': {value!r} is not an http(s) URL")
+    redact.add(parts.password)  # a proxy's `user:password@` is a secret too
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ProfileError(
             f"{where}: key 'base_url': plain http is only allowed to a loopback host; use https://"

@@ -206,3 +206,40 @@ def test_uncertain_refusal_with_a_skewed_clock_is_corrected():
     responses.get("https://www.okx.com/wallet", json={"ok": True})
     assert transport(clock).get_json(UncertainExchange, PROFILE, "/wallet") == (200, {"ok": True})
     assert responses.calls[2].request.headers["X-EPOCH"] == str(clock.now_ms - 90_000)
+
+
+# --- what the review found --------------------------------------------------------------
+
+@responses.activate
+def test_redirects_are_not_followed_so_signed_headers_stay_home():
+    responses.get(URL, status=302, headers={"Location": "http://evil.example/steal"})
+    responses.get("http://evil.example/steal", json=OK_BODY)
+    with pytest.raises(BadResponse) as caught:
+        transport(FakeClock()).get_json(okx, PROFILE, "/api/v5/account/balance")
+    assert caught.value.message == "HTTP 302: redirected to evil.example; not followed (check base_url)"
+    assert [call.request.url for call in responses.calls] == [URL]
+
+
+@responses.activate
+def test_retry_after_is_honoured_on_a_503_too():
+    clock = FakeClock()
+    responses.get(URL, status=503, headers={"Retry-After": "7"}, body="busy")
+    responses.get(URL, status=503, headers={"Retry-After": "2"}, json={"code": "50001", "msg": "busy"})
+    responses.get(URL, json=OK_BODY)
+    assert transport(clock).get_json(okx, PROFILE, "/api/v5/account/balance")[0] == 200
+    assert clock.sleeps == [7, 2]
+
+
+@responses.activate
+def test_absurdly_nested_json_is_a_bad_response_not_a_crash():
+    responses.get(URL, body=b"[" * 100_000)
+    with pytest.raises(BadResponse, match="HTTP 200: truncated or malformed JSON"):
+        transport(FakeClock()).get_json(okx, PROFILE, "/api/v5/account/balance")
+
+
+@responses.activate
+def test_connect_timeout_names_the_connect_limit():
+    responses.get(URL, body=requests.ConnectTimeout("connect timed out"))
+    with pytest.raises(NetworkError) as caught:
+        transport(FakeClock()).get_json(okx, PROFILE, "/api/v5/account/balance")
+    assert caught.value.message == "cannot connect to www.okx.com: no answer within 5 s"

@@ -232,3 +232,16 @@ def test_config_example_is_valid_and_shows_every_key(tmp_path):
     text = example.read_text()
     keys = set(COMMON_KEYS) | {k for name in exchanges.EXCHANGES for k in exchanges.load(name).PROFILE_KEYS}
     assert all(f"    {key}:" in text or f"    # {key}:" in text for key in keys), keys
+
+
+def test_a_proxy_password_in_base_url_never_shows(write_config, no_sleep):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = write_config(OKX_PROFILE + f"        base_url: http://user:pr0xyPass@127.0.0.1:{port}\n")
+    result = invoke("okx", "-c", str(config), "-v")
+    assert result.exit_code == 4
+    assert f"cannot connect to 127.0.0.1:{port}: connection refused" in result.stderr
+    assert "pr0xyPass" not in result.output
