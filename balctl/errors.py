@@ -142,6 +142,13 @@ class BadResponse(ExchangeError):
     kind = "bad_response"
 
 
+class InternalError(BalctlError):
+    """A bug met while fetching one account of several: that account fails, the rest print."""
+
+    exit_code = ExitCode.INTERNAL
+    kind = "internal"
+
+
 def classify(
     code: str,
     message: str,

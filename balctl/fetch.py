@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from balctl import exchanges
-from balctl.errors import BadResponse, BalctlError
+from balctl.errors import BadResponse, BalctlError, InternalError
 from balctl.exchanges import Selection
 from balctl.http import Transport
 from balctl.model import Account, Failure, Report, Snapshot, utc_now
@@ -61,6 +61,9 @@ def fetch_report(
             return fetch_snapshot(profile, selection, transport)
         except BalctlError as exc:
             return exc
+        except Exception as exc:  # a bug in one account must not hide the others
+            error = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+            return error.for_account(profile.exchange, profile.name)
         finally:
             if on_done:
                 on_done(profile)
@@ -87,12 +90,36 @@ def _parse(exchange: Any, bodies: list[Any], *, status: int) -> Account:
 
 
 def _map_bounded(function: Callable[[Any], Any], items: list[Any], limit: int) -> list[Any]:
-    """`map` in order, at most `limit` at once; a single item runs on this thread."""
+    """`map` in order, at most `limit` calls at once; a single item runs on this thread.
+
+    Daemon threads, not a ThreadPoolExecutor: when one call fails (or on Ctrl-C) the answer
+    is known, and the process must not wait at exit for the other requests still in flight.
+    Every call is a read, so abandoning one is harmless. The first failure is raised.
+    """
     if len(items) <= 1:
         return [function(item) for item in items]
-    pool = ThreadPoolExecutor(max_workers=min(limit, len(items)))
-    try:
-        return list(pool.map(function, items))
-    finally:
-        # Not `with`: on Ctrl-C its exit would wait for requests still in flight.
-        pool.shutdown(wait=False, cancel_futures=True)
+    slots = threading.BoundedSemaphore(limit)
+    changed = threading.Condition()
+    results: dict[int, Any] = {}
+    failures: list[BaseException] = []
+
+    def call(index: int, item: Any) -> None:
+        with slots:
+            try:
+                value = function(item)
+            except BaseException as exc:  # handed to the caller's thread, raised there
+                with changed:
+                    failures.append(exc)
+                    changed.notify()
+                return
+        with changed:
+            results[index] = value
+            changed.notify()
+
+    for index, item in enumerate(items):
+        threading.Thread(target=call, args=(index, item), daemon=True, name=f"balctl-{index}").start()
+    with changed:
+        changed.wait_for(lambda: failures or len(results) == len(items))
+    if failures:
+        raise failures[0]
+    return [results[index] for index in range(len(items))]

@@ -1,0 +1,119 @@
+"""Concurrency of fetching: bounded, ordered, fail-fast, and never blocking exit."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import responses
+
+from balctl import fetch
+from balctl.exchanges import Selection
+from balctl.http import Transport
+from balctl.profiles import Profile
+from tests.conftest import fixture_text
+
+
+def test_map_bounded_keeps_order_and_never_exceeds_the_limit():
+    active, peak = 0, 0
+    lock = threading.Lock()
+
+    def work(item: int) -> int:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.02 * (10 - item))  # later items finish first
+        with lock:
+            active -= 1
+        return item * item
+
+    assert fetch._map_bounded(work, list(range(10)), 4) == [i * i for i in range(10)]
+    assert peak == 4
+
+
+def test_map_bounded_raises_the_first_failure_without_waiting_for_slow_calls():
+    def work(item: str) -> str:
+        if item == "bad":
+            raise ValueError("refused")
+        time.sleep(3)
+        return item
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="refused"):
+        fetch._map_bounded(work, ["slow", "bad", "slow"], 4)
+    assert time.monotonic() - started < 1
+    # the abandoned calls run on daemon threads: they cannot hold the process open at exit
+    assert all(t.daemon for t in threading.enumerate() if t.name.startswith("balctl-"))
+
+
+XT_PROFILE = Profile(name="xt", exchange="xt", api_key="k", api_secret="s", base_url="https://sapi.xt.com",
+                     symbols=tuple(f"C{i}_USDT" for i in range(9)))
+
+
+@responses.activate
+def test_xt_symbols_are_fetched_at_most_four_at_a_time():
+    active, peak = 0, 0
+    lock = threading.Lock()
+
+    def answer(request):
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.05)
+        with lock:
+            active -= 1
+        symbol = request.url.rsplit("=", 1)[1].lower()
+        body = fixture_text("xt_btc_usdt.json").replace('"btc_usdt"', f'"{symbol}"')
+        return 200, {}, body
+
+    responses.add_callback(responses.GET, "https://sapi.xt.com/v4/lever/balance", callback=answer)
+    snapshot = fetch.fetch_snapshot(XT_PROFILE, Selection(), Transport())
+    assert peak == fetch.REQUESTS_IN_FLIGHT == 4
+    assert [row.market for row in snapshot.balances[::2]] == [f"C{i}_USDT" for i in range(9)]
+
+
+def test_a_bug_in_one_account_fails_that_account_only(monkeypatch):
+    profiles = [Profile(name=f"p{i}", exchange="okx", api_key="k", api_secret="s", passphrase="p",
+                        base_url="https://www.okx.com") for i in range(3)]
+    real = fetch.fetch_snapshot
+
+    def flaky(profile, selection, transport):
+        if profile.name == "p1":
+            raise ZeroDivisionError("boom")
+        return real(profile, selection, transport)
+
+    monkeypatch.setattr(fetch, "fetch_snapshot", flaky)
+    with responses.RequestsMock() as mock:
+        mock.get("https://www.okx.com/api/v5/account/balance", body=fixture_text("okx_balance.json"))
+        report = fetch.fetch_report(profiles, Selection(), Transport())
+    assert [a.profile for a in report.accounts] == ["p0", "p2"]
+    [failure] = report.errors
+    assert (failure.profile, failure.kind, failure.message) == ("p1", "internal", "internal error: ZeroDivisionError: boom")
+    assert report.exit_code() == 6
+
+
+@responses.activate
+def test_all_fetches_at_most_sixteen_accounts_at_once_and_reports_in_profile_order():
+    active, peak = 0, 0
+    lock = threading.Lock()
+    body = fixture_text("okx_balance.json")
+
+    def answer(request):
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.1)
+        with lock:
+            active -= 1
+        return 200, {}, body
+
+    responses.add_callback(responses.GET, "https://www.okx.com/api/v5/account/balance", callback=answer)
+    profiles = [Profile(name=f"p{i}", exchange="okx", api_key="k", api_secret="s", passphrase="p",
+                        base_url="https://www.okx.com") for i in range(20)]
+    report = fetch.fetch_report(profiles, Selection(), Transport())
+    assert peak == fetch.ACCOUNTS_IN_FLIGHT == 16
+    assert [a.profile for a in report.accounts] == [f"p{i}" for i in range(20)]
