@@ -7,12 +7,13 @@ unchanged; `""` (OKX: not applicable) becomes `None`. Nothing here knows any exc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any
 
-from balctl.errors import BadResponse, BalctlError, ExitCode
+from balctl.errors import BadResponse, BalctlError, ExitCode, redact
 
 AMOUNT_FIELDS: tuple[str, ...] = (
     "total",
@@ -26,7 +27,6 @@ AMOUNT_FIELDS: tuple[str, ...] = (
 )
 """The unified amount columns, in output order."""
 
-ROW_FIELDS: tuple[str, ...] = ("market", "asset", *AMOUNT_FIELDS)
 MAX_PLACES = 100
 """No real balance has 100 digits before or after the point."""
 
@@ -107,7 +107,9 @@ class Failure:
 
     @classmethod
     def from_error(cls, error: BalctlError) -> Failure:
-        return cls(error.profile or "", error.exchange or "", error.kind, error.message, error.code, error)
+        """The message is redacted here: it goes to stdout (JSON `errors`), and exchange text
+        is not ours to trust."""
+        return cls(error.profile or "", error.exchange or "", error.kind, redact(error.message), error.code, error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +188,18 @@ def balance_row(
     return Balance(asset=asset, market=market, native=nullify(entry if native is None else native), **amounts)
 
 
-def decimal_sum(values: list[Decimal | None]) -> Decimal | None:
-    """Sum, or None when no value is known (a null is not a zero)."""
+EXACT = Context(prec=4 * MAX_PLACES, traps=[Inexact])
+"""Arithmetic on amounts bounded by MAX_PLACES never rounds in this context (and says so if
+it would): the default 28 digits would round `12345678901.123456789012345678 + 1e-18`."""
+
+
+def decimal_sum(values: Iterable[Decimal | None]) -> Decimal | None:
+    """Exact sum, or None when no value is known (a null is not a zero)."""
     known = [value for value in values if value is not None]
-    return sum(known, Decimal(0)) if known else None
+    if not known:
+        return None
+    with localcontext(EXACT):
+        return sum(known, Decimal(0))
 
 
 def format_amount(value: Decimal | None) -> str | None:

@@ -181,9 +181,11 @@ def _text(where: str, key: str, value: Any) -> str:
     which could not be turned back into the same text: ask for quotes instead of guessing."""
     if not isinstance(value, str):
         raise ProfileError(f"{where}: key '{key}' must be a string: quote it in the YAML")
-    text = str(value).strip()
+    text = value.strip()
     if not text:
         raise ProfileError(f"{where}: missing required key '{key}'")
+    if not (text.isascii() and text.isprintable()):  # it goes into an HTTP header
+        raise ProfileError(f"{where}: key '{key}' must be printable ASCII")
     return text
 
 

@@ -166,3 +166,13 @@ def test_progress_shows_on_a_terminal_stderr_only(simulator, sim_config):
 
     piped = run_balctl("all", "-o", "csv", config=sim_config)
     assert piped.stderr == ""  # not a terminal: no progress
+
+
+def test_an_exchange_message_quoting_a_secret_is_redacted_in_json_errors(simulator, sim_config):
+    passphrase = simulator.credentials["okx"]["passphrase"]
+    simulator.add_fault(Fault("error_code", code="51000", message=f"bad passphrase {passphrase}"), exchange="okx")
+    result = invoke("all", "-c", str(sim_config), "-o", "json", "-p", "okx", "-p", "xt")
+    assert result.exit_code == 6
+    [error] = json.loads(result.stdout)["errors"]
+    assert error["message"] == "bad passphrase ****"
+    assert passphrase not in result.output

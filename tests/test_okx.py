@@ -323,3 +323,33 @@ def test_absurd_exponents_are_refused_not_expanded(hostile):
 
     with pytest.raises(BadResponse, match="eq is out of range"):
         amount(hostile, field_name="eq")
+
+
+@pytest.mark.parametrize("ccy", ["BTC ETH", "BTC#X", "BTC,E/TH", "BTC?x=1"])
+def test_a_currency_that_would_not_survive_the_wire_is_a_usage_error(write_config, ccy):
+    result = invoke("okx", "-c", str(write_config(OKX_PROFILE)), "--ccy", ccy)
+    assert result.exit_code == 2
+    assert "is not a currency code such as BTC" in result.stderr
+
+
+@responses.activate
+def test_a_profile_name_is_never_read_as_markup(write_config):
+    responses.get(URL, body=fixture_text("okx_balance.json"))
+    config = write_config(OKX_PROFILE.replace("  okx:\n", "  'okx[/x][bold]':\n"))
+    result = invoke("okx", "-c", str(config))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "okx · okx[/x][bold] · trading"
+
+
+def test_csv_quotes_every_field_that_needs_it():
+    from balctl.render.csv import _line
+
+    assert _line(["a\rb", "c\nd", "e", "f,g", 'h"i']) == '"a\rb","c\nd",e,"f,g","h""i"\n'
+
+
+def test_sums_are_exact_beyond_28_digits():
+    from balctl.model import decimal_sum
+
+    total = decimal_sum([Decimal("12345678901.123456789012345678"), Decimal("1e-18"), None])
+    assert str(total) == "12345678901.123456789012345679"
+    assert decimal_sum([None, None]) is None

@@ -245,3 +245,9 @@ def test_a_proxy_password_in_base_url_never_shows(write_config, no_sleep):
     assert result.exit_code == 4
     assert f"cannot connect to 127.0.0.1:{port}: connection refused" in result.stderr
     assert "pr0xyPass" not in result.output
+
+
+def test_a_credential_must_be_printable_ascii(write_config):
+    path = write_config(OKX_PROFILE.replace("okx-pass-phrase", "pass€word"))
+    line = error_of(path)
+    assert line == f"{path}: profile 'okx': key 'passphrase' must be printable ASCII"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,6 +24,7 @@ BALANCE_PATH = "/api/v5/account/balance"
 TIME_PATH = "/api/v5/public/time"
 PROFILE_KEYS = {"passphrase": True, "demo": False}
 MAX_CCY = 20
+CURRENCY = re.compile(r"[A-Z0-9]+")
 
 REGION_HINT = "the key may belong to another OKX region: set base_url to https://eea.okx.com or https://my.okx.com"
 HINTS = {
@@ -62,6 +64,11 @@ def request_paths(profile: Any, selection: Selection) -> list[str]:
     """One request; `ccy` joined with a bare comma, as OKX documents and signs it."""
     if len(selection.ccy) > MAX_CCY:
         raise errors.UsageError(f"--ccy takes at most {MAX_CCY} currencies (OKX's limit), got {len(selection.ccy)}")
+    for currency in selection.ccy:
+        if not CURRENCY.fullmatch(currency):
+            # Sent as typed, `BTC ETH` or `BTC#X` would be re-encoded or cut by the HTTP
+            # library, so the signed query would not be the one on the wire.
+            raise errors.UsageError(f"--ccy: {currency!r} is not a currency code such as BTC")
     if selection.ccy:
         return [f"{BALANCE_PATH}?ccy={','.join(selection.ccy)}"]
     return [BALANCE_PATH]

@@ -11,9 +11,6 @@ from typing import TextIO
 
 from balctl.model import Report, Snapshot
 
-FORMATS = ("table", "json", "csv")
-
-
 def render_snapshot(snapshot: Snapshot, fmt: str, out: TextIO, *, raw: bool = False) -> None:
     """One account, as an exchange command prints it."""
     out.write(_renderer(fmt, "snapshot")(snapshot, raw=raw, out=out))

@@ -28,16 +28,21 @@ def report(report: Report, *, raw: bool = False, out: TextIO | None = None) -> s
 
 def rows_text(snapshots: Iterable[Snapshot], *, header: bool) -> str:
     """The CSV text of every row of every snapshot; null is an empty cell."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if header:
-        writer.writerow(HEADER)
+    lines = [_line(HEADER)] if header else []
     for snap in snapshots:
         fixed = (iso_millis(snap.fetched_at), snap.profile, snap.exchange, snap.account)
         for row in snap.balances:
             amounts = (format_amount(getattr(row, name)) or "" for name in AMOUNT_FIELDS)
-            writer.writerow((*fixed, row.market or "", row.asset, *amounts))
-    return buffer.getvalue()
+            lines.append(_line((*fixed, row.market or "", row.asset, *amounts)))
+    return "".join(lines)
+
+
+def _line(fields: Iterable[str]) -> str:
+    """One RFC 4180 record ending in `\n`. The writer is told the terminator is `\r\n` so
+    that it quotes a field holding a lone `\r` too; the terminator is then swapped."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(fields)
+    return buffer.getvalue()[:-2] + "\n"
 
 
 def append(path: Path, snapshots: list[Snapshot]) -> None:

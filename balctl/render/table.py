@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from balctl.model import AMOUNT_FIELDS, Report, Snapshot, format_amount
+from balctl.model import AMOUNT_FIELDS, Report, Snapshot, decimal_sum, format_amount
 
 HEADINGS = {
     "market": "Market",
@@ -66,7 +66,8 @@ def account_table(snapshot: Snapshot, max_width: int | None = None) -> Table:
                 if any(getattr(row, name) is not None for row in snapshot.balances)]
     cells = {name: [_cell(getattr(row, name)) for row in snapshot.balances] for name in columns}
     widths = {name: max(len(HEADINGS[name]), *map(len, values)) for name, values in cells.items()}
-    table = Table(title=f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}",
+    # Text, not str: a profile named `okx[/x]` is a name, not Rich markup
+    table = Table(title=Text(f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}"),
                   title_justify="left", caption=None if snapshot.balances else "no balances")
     natural_width = 1 + sum(width + 3 for width in widths.values())  # padding and borders
     if max_width is None or natural_width <= max_width:
@@ -98,7 +99,7 @@ def _fill_folding(table: Table, cells: dict[str, list[str]]) -> None:
         table.add_column(HEADINGS[name], justify="right" if numeric else "left",
                          overflow="fold", no_wrap=not numeric)
     for row in zip(*cells.values()):
-        table.add_row(*row)
+        table.add_row(*map(Text, row))
 
 
 def summary_line(snapshot: Snapshot) -> Text:
@@ -120,18 +121,16 @@ def _print_account(console: Console, snapshot: Snapshot) -> None:
 
 def _totals(accounts: list[Snapshot]) -> Table:
     """Summary equity summed per unit: USD and USDT are never added together."""
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    counts: dict[str, int] = defaultdict(int)
+    by_unit: dict[str, list[Decimal]] = defaultdict(list)
     for account in accounts:
         if account.summary.equity is not None:
-            sums[account.summary.unit] += account.summary.equity
-            counts[account.summary.unit] += 1
+            by_unit[account.summary.unit].append(account.summary.equity)
     table = Table(title="Totals", title_justify="left")
     table.add_column("Unit")
     table.add_column("Equity", justify="right", overflow="fold")
     table.add_column("Accounts", justify="right")
-    for unit in sorted(sums):
-        table.add_row(unit, _cell(sums[unit]), str(counts[unit]))
+    for unit in sorted(by_unit):
+        table.add_row(Text(unit), _cell(decimal_sum(by_unit[unit])), str(len(by_unit[unit])))
     return table
 
 
