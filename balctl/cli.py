@@ -165,9 +165,9 @@ class Common:
 
     @property
     def config_path(self) -> Path:
-        from balctl.profiles import default_config_path
+        from balctl.profiles import resolve_config_path
 
-        return self.config or default_config_path()
+        return resolve_config_path(self.config)
 
 
 COMMON_PARAMETERS = [
@@ -259,7 +259,7 @@ def all_(
     from balctl.profiles import load_profiles, select_profiles
 
     path = common.config_path
-    _run_report(select_profiles(load_profiles(path), profile or [], path), common)
+    _run_report(select_profiles(load_profiles(path), profile or []), common)
 
 
 @app.command(epilog="Examples:\n\n  balctl profiles\n\n  balctl profiles -o json | jq '.[].name'")
@@ -272,7 +272,7 @@ def profiles(
     ] = Output.table,
 ) -> None:
     """List the profiles of the file: exchange, base URL, the key masked, where secrets come from."""
-    from balctl.profiles import default_config_path, load_profiles
+    from balctl.profiles import load_profiles, resolve_config_path
     from balctl.render.profiles import render_profiles
 
     if output is Output.csv:
@@ -280,9 +280,14 @@ def profiles(
             output = Output.table  # BALCTL_OUTPUT=csv is meant for balances (cron), not this list
         else:
             raise UsageError("balctl profiles prints a table or JSON (-o table|json)")
-    path = config or default_config_path()
-    # load_profiles applies every rule of the file, the chmod-600 refusal included (exit 2)
-    render_profiles(list(load_profiles(path).values()), output.value, sys.stdout, source=path)
+    path = resolve_config_path(config)
+    # the file's own problems (chmod 600 included) stop here, exit 2
+    loaded = load_profiles(path)
+    render_profiles([loaded.outcome(name) for name in loaded], output.value, sys.stdout, source=path)
+    for problem in loaded.problems.values():  # listed, and said: `balctl profiles` checks the file
+        report_error(problem)
+    if loaded.problems:
+        raise typer.Exit(ExitCode.USAGE)
 
 
 @app.command(epilog="Examples:\n\n  balctl demo\n\n  balctl demo -o json | jq '.accounts[].summary'")
@@ -303,9 +308,10 @@ def demo(
         path = Path(folder) / "demo.yaml"
         path.write_text(simulator.profiles_yaml(), encoding="utf-8")
         path.chmod(0o600)
-        profiles = list(load_profiles(path).values())
-        one_per_exchange = list({p.exchange: p for p in reversed(profiles)}.values())[::-1]
-        _run_report(one_per_exchange, common)
+        first_of_each: dict[str, Any] = {}
+        for profile in load_profiles(path).values():
+            first_of_each.setdefault(profile.exchange, profile)
+        _run_report(list(first_of_each.values()), common)
 
 
 def _run_report(profiles: list[Any], common: Common) -> None:
@@ -375,7 +381,7 @@ def _run_exchange(exchange: str, profile_name: str | None, selection: Any, commo
     from balctl.profiles import choose_profile, load_profiles
 
     path = common.config_path
-    profile = choose_profile(load_profiles(path), exchange, profile_name, path)
+    profile = choose_profile(load_profiles(path), exchange, profile_name)
     transport = Transport(timeout=common.timeout)
     try:
         snapshot = fetch_snapshot(profile, selection, transport)

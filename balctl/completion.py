@@ -70,10 +70,9 @@ def _profile_entries(ctx: Any) -> dict[str, dict[str, Any]]:
 
 def _config_path(ctx: Any, environ: Mapping[str, str] = os.environ) -> Path:
     """`--config` as typed so far (ctx.params holds BALCTL_CONFIG too), else the env, else default."""
-    from balctl.profiles import default_config_path
+    from balctl.profiles import resolve_config_path
 
-    given = _param(ctx, "config") or environ.get("BALCTL_CONFIG")
-    return Path(os.path.expanduser(str(given))) if given else default_config_path(environ)
+    return resolve_config_path(_param(ctx, "config") or environ.get("BALCTL_CONFIG"), environ)
 
 
 def _xt_entry(entries: dict[str, dict[str, Any]], name: Any) -> dict[str, Any] | None:

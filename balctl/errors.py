@@ -71,9 +71,16 @@ class UsageError(BalctlError):
 
 
 class ProfileError(UsageError):
-    """The profile file is missing, malformed or unsafe."""
+    """The profile file is missing, malformed or unsafe.
+
+    Its message names the file, the profile and the key already, so the line does not
+    repeat `exchange (profile):` even when the error is attached to an account.
+    """
 
     kind = "profile"
+
+    def line(self) -> str:
+        return self.message + (f" [{self.code}]" if self.code else "")
 
 
 class AuthError(BalctlError):

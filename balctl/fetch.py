@@ -47,17 +47,23 @@ def fetch_snapshot(profile: Profile, selection: Selection, transport: Transport)
 
 
 def fetch_report(
-    profiles: Sequence[Profile],
+    profiles: Sequence[Profile | BalctlError],
     selection: Selection,
     transport: Transport,
     *,
-    on_done: Callable[[Profile], None] | None = None,
+    on_done: Callable[[Profile | BalctlError], None] | None = None,
 ) -> Report:
-    """Every profile concurrently; results in profile order, failures collected, not raised."""
+    """Every profile concurrently; results in profile order, failures collected, not raised.
+
+    An entry that is already an error (a profile the file could not make usable) is
+    reported in its place like any other failure.
+    """
     started = utc_now()
 
-    def one(profile: Profile) -> Snapshot | BalctlError:
+    def one(profile: Profile | BalctlError) -> Snapshot | BalctlError:
         try:
+            if isinstance(profile, BalctlError):
+                return profile
             return fetch_snapshot(profile, selection, transport)
         except BalctlError as exc:
             return exc

@@ -10,7 +10,7 @@ import ipaddress
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,57 @@ def default_config_path(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(base) / "balctl" / "config.yaml"
 
 
-def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> dict[str, Profile]:
-    """Every profile of the file, in file order, validated; raises ProfileError."""
+def resolve_config_path(given: str | Path | None, environ: Mapping[str, str] = os.environ) -> Path:
+    """`--config` / BALCTL_CONFIG (with `~` expanded: an env var is not expanded by the
+    shell), else the default location."""
+    return Path(os.path.expanduser(str(given))) if given else default_config_path(environ)
+
+
+class ProfileFile(Mapping[str, Profile]):
+    """The profile file, read: every profile by name, in file order.
+
+    A profile that breaks a rule is kept as its `ProfileError` and raised only when that
+    profile is used: one unset `${VAR}` of a sub-account must not stop `balctl okx` or the
+    other accounts of a cron `balctl all`. Problems of the file itself (unreadable, invalid
+    YAML, shared with literal secrets) are raised by `load_profiles` at once.
+    """
+
+    def __init__(self, path: Path, entries: dict[str, Profile | ProfileError],
+                 exchanges_of: dict[str, str | None]) -> None:
+        self.path = path
+        self._entries = entries
+        self._exchanges = exchanges_of
+
+    def __getitem__(self, name: str) -> Profile:
+        entry = self._entries[name]
+        if isinstance(entry, ProfileError):
+            raise entry
+        return entry
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries  # a broken profile is in the file all the same
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def outcome(self, name: str) -> Profile | ProfileError:
+        """The profile, or why it cannot be used."""
+        return self._entries[name]
+
+    def exchange_of(self, name: str) -> str | None:
+        """The profile's exchange, when the file names a known one (even if the profile is broken)."""
+        return self._exchanges.get(name)
+
+    @property
+    def problems(self) -> dict[str, ProfileError]:
+        return {name: entry for name, entry in self._entries.items() if isinstance(entry, ProfileError)}
+
+
+def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> ProfileFile:
+    """Read and check the file; raises ProfileError for a problem of the file as a whole."""
     document = _read_yaml(path)
     section = document.get("profiles") if isinstance(document, dict) else None
     if not isinstance(section, dict) or not section:
@@ -56,31 +105,35 @@ def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> dict[s
     unknown = [str(key) for key in document if key != "profiles"]
     if unknown:
         raise ProfileError(f"{path}: unknown top-level key '{unknown[0]}' (only 'profiles' is allowed)")
-    profiles = {}
-    literal_secret = False
-    for name, entry in section.items():
-        profile, literal = _build_profile(path, str(name), entry, environ)
-        profiles[profile.name] = profile
-        literal_secret = literal_secret or literal
-    if literal_secret:
+    if any(_holds_literal_secret(entry) for entry in section.values()):
         _refuse_if_shared(path)
-    return profiles
+    entries: dict[str, Profile | ProfileError] = {}
+    exchanges_of: dict[str, str | None] = {}
+    for key, entry in section.items():
+        name = str(key)
+        exchange = entry.get("exchange") if isinstance(entry, dict) else None
+        exchanges_of[name] = exchange if exchange in exchanges.EXCHANGES else None
+        try:
+            entries[name] = _build_profile(path, name, entry, environ)
+        except ProfileError as problem:
+            problem.profile, problem.exchange = name, exchanges_of[name]
+            entries[name] = problem
+    return ProfileFile(path, entries, exchanges_of)
 
 
-def choose_profile(profiles: dict[str, Profile], exchange: str, name: str | None, path: Path) -> Profile:
+def choose_profile(profiles: ProfileFile, exchange: str, name: str | None) -> Profile:
     """The profile an exchange command uses (SPEC 2): named, else same-named, else the only one."""
+    path = profiles.path
     if name is not None:
-        profile = profiles.get(name)
-        if profile is None:
+        if name not in profiles:
             raise ProfileError(f"{path}: no profile named '{name}' (have: {', '.join(profiles)})")
-        if profile.exchange != exchange:
-            raise ProfileError(
-                f"{path}: profile '{name}' is a {profile.exchange} profile, not {exchange}"
-            )
-        return profile
-    if exchange in profiles and profiles[exchange].exchange == exchange:
+        other = profiles.exchange_of(name)
+        if other is not None and other != exchange:
+            raise ProfileError(f"{path}: profile '{name}' is a {other} profile, not {exchange}")
+        return profiles[name]
+    if profiles.exchange_of(exchange) == exchange:
         return profiles[exchange]
-    candidates = [p.name for p in profiles.values() if p.exchange == exchange]
+    candidates = [p for p in profiles if profiles.exchange_of(p) == exchange]
     if len(candidates) == 1:
         return profiles[candidates[0]]
     if not candidates:
@@ -90,12 +143,12 @@ def choose_profile(profiles: dict[str, Profile], exchange: str, name: str | None
     )
 
 
-def select_profiles(profiles: dict[str, Profile], names: list[str], path: Path) -> list[Profile]:
-    """`balctl all`: every profile, or the named subset, in file order."""
+def select_profiles(profiles: ProfileFile, names: list[str]) -> list[Profile | ProfileError]:
+    """`balctl all`: every profile, or the named subset, in file order; broken ones as errors."""
     unknown = [name for name in names if name not in profiles]
     if unknown:
-        raise ProfileError(f"{path}: no profile named '{unknown[0]}' (have: {', '.join(profiles)})")
-    return [p for p in profiles.values() if not names or p.name in names]
+        raise ProfileError(f"{profiles.path}: no profile named '{unknown[0]}' (have: {', '.join(profiles)})")
+    return [profiles.outcome(name) for name in profiles if not names or name in names]
 
 
 def _read_yaml(path: Path) -> Any:
@@ -117,8 +170,8 @@ def _read_yaml(path: Path) -> Any:
         raise ProfileError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', None) or 'syntax error'}") from None
 
 
-def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]) -> tuple[Profile, bool]:
-    """Validate one profile; returns it and whether it holds a literal secret."""
+def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]) -> Profile:
+    """Validate one profile and resolve its `${NAME}` references."""
     where = f"{path}: profile '{name}'"
     if not isinstance(entry, dict):
         raise ProfileError(f"{where}: must be a mapping of keys")
@@ -141,7 +194,6 @@ def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]
     sources: dict[str, str] = {}
     for key, raw in entry.items():
         values[key], sources[key] = _resolve(where, key, raw, environ)
-    literal = any(sources.get(key) == "file" for key in SECRET_KEYS if key in entry)
     credentials = {key: _text(where, key, values[key]) for key in ("api_key", *SECRET_KEYS) if key in values}
     redact.add(*(credentials.get(key) for key in SECRET_KEYS))
 
@@ -157,7 +209,18 @@ def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]
         sources={key: sources[key] for key in ("api_key", *SECRET_KEYS) if key in sources},
     )
     module.validate_profile(profile, where)
-    return profile, literal
+    return profile
+
+
+def _holds_literal_secret(entry: Any) -> bool:
+    """Whether a profile writes a secret into the file rather than as `${NAME}`."""
+    if not isinstance(entry, dict):
+        return False
+    return any(
+        entry.get(key) is not None
+        and not (isinstance(entry[key], str) and ENV_REFERENCE.fullmatch(entry[key].strip()))
+        for key in SECRET_KEYS
+    )
 
 
 def _resolve(where: str, key: str, raw: Any, environ: Mapping[str, str]) -> tuple[Any, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,9 +40,16 @@ ENV = {"MAIN_SECRET": "s-main", "MAIN_PASS": "p-main", "SUB_SECRET": "s-sub",
 
 
 def error_of(path: Path, environ=None) -> str:
-    with pytest.raises(ProfileError) as caught:
-        load_profiles(path, environ or {})
-    return caught.value.line()
+    """The one-line error of a file: its own problem, or its (only) broken profile's."""
+    try:
+        loaded = load_profiles(path, environ or {})
+    except ProfileError as problem:
+        return problem.line()
+    [problem] = loaded.problems.values()
+    with pytest.raises(ProfileError) as caught:  # raised when that profile is used
+        loaded[problem.profile]
+    assert caught.value is problem
+    return problem.line()
 
 
 # --- location -----------------------------------------------------------------------------
@@ -170,16 +178,74 @@ def test_env_only_secrets_may_be_shared(write_config):
 def test_choice_by_name_same_name_or_only_one(write_config):
     path = write_config(TWO_OKX)
     profiles = load_profiles(path, ENV)
-    assert choose_profile(profiles, "okx", "sub", path).name == "sub"
-    assert choose_profile(profiles, "xt", None, path).name == "xt"
+    assert choose_profile(profiles, "okx", "sub").name == "sub"
+    assert choose_profile(profiles, "xt", None).name == "xt"
     with pytest.raises(ProfileError, match="several okx profiles, choose one with --profile: main, sub"):
-        choose_profile(profiles, "okx", None, path)
+        choose_profile(profiles, "okx", None)
     with pytest.raises(ProfileError, match="profile 'xt' is a xt profile, not okx"):
-        choose_profile(profiles, "okx", "xt", path)
+        choose_profile(profiles, "okx", "xt")
     with pytest.raises(ProfileError, match="no coinswitch profile in the file"):
-        choose_profile(profiles, "coinswitch", None, path)
+        choose_profile(profiles, "coinswitch", None)
     with pytest.raises(ProfileError, match="no profile named 'nope'"):
-        choose_profile(profiles, "okx", "nope", path)
+        choose_profile(profiles, "okx", "nope")
+
+
+# --- a broken profile stops only what uses it ---------------------------------------------
+
+@responses.activate
+def test_an_unset_variable_in_one_profile_does_not_stop_the_others(write_config):
+    responses.get(OKX_URL, body=fixture_text("okx_balance.json"))
+    config = str(write_config(TWO_OKX))
+    env = {key: value for key, value in ENV.items() if key != "SUB_PASS"}
+    result = invoke("okx", "-c", config, "-p", "main", "-o", "csv", env=env)
+    assert result.exit_code == 0, result.stderr
+    broken = invoke("okx", "-c", config, "-p", "sub", env=env)
+    assert broken.exit_code == 2
+    assert broken.stderr == (f"balctl: {config}: profile 'sub': key 'passphrase': "
+                             "environment variable SUB_PASS is unset or empty\n")
+
+
+@responses.activate
+def test_all_reports_a_broken_profile_as_one_failure_and_fetches_the_rest(write_config):
+    responses.get(OKX_URL, body=fixture_text("okx_balance.json"))
+    config = str(write_config(TWO_OKX))
+    env = {key: value for key, value in ENV.items() if key != "SUB_PASS"}
+    result = invoke("all", "-c", config, "-o", "json", "-p", "main", "-p", "sub", env=env)
+    assert result.exit_code == 6
+    document = json.loads(result.stdout)
+    assert [account["profile"] for account in document["accounts"]] == ["main"]
+    assert document["errors"] == [{
+        "profile": "sub", "exchange": "okx", "kind": "profile", "code": None,
+        "message": f"{config}: profile 'sub': key 'passphrase': environment variable SUB_PASS is unset or empty",
+    }]
+    assert result.stderr == f"balctl: {document['errors'][0]['message']}\n"
+
+
+def test_profiles_lists_a_broken_profile_with_its_problem_and_exits_2(write_config):
+    config = str(write_config(TWO_OKX))
+    env = {key: value for key, value in ENV.items() if key != "XT_SECRET"}
+    result = invoke("profiles", "-c", config, "-o", "json", env=env)
+    assert result.exit_code == 2
+    rows = json.loads(result.stdout)
+    assert [row["name"] for row in rows] == ["main", "sub", "xt"]
+    assert rows[0]["problem"] is None
+    assert rows[2] == {"name": "xt", "exchange": "xt", "base_url": None, "demo": None, "symbols": None,
+                       "api_key": None, "sources": None,
+                       "problem": "key 'api_secret': environment variable XT_SECRET is unset or empty"}
+    assert result.stderr == (f"balctl: {config}: profile 'xt': key 'api_secret': "
+                             "environment variable XT_SECRET is unset or empty\n")
+
+
+def test_a_literal_secret_in_a_broken_profile_still_needs_chmod_600(write_config):
+    path = write_config("profiles:\n  a:\n    exchange: okx\n    api_secret: s3cret\n", mode=0o644)
+    with pytest.raises(ProfileError, match="readable by group or others"):
+        load_profiles(path, {})
+
+
+def test_config_path_from_the_environment_expands_the_home_directory(isolated_config):
+    from balctl.profiles import resolve_config_path
+
+    assert resolve_config_path("~/balctl.yaml") == isolated_config / "balctl.yaml"
 
 
 @responses.activate

@@ -51,7 +51,8 @@ EXPECTED_JSON = """\
       "api_key": "file",
       "api_secret": "file",
       "passphrase": "file"
-    }
+    },
+    "problem": null
   },
   {
     "name": "okx-sub",
@@ -64,7 +65,8 @@ EXPECTED_JSON = """\
       "api_key": "env OKX_SUB_KEY",
       "api_secret": "env OKX_SUB_SECRET",
       "passphrase": "env OKX_SUB_PASSPHRASE"
-    }
+    },
+    "problem": null
   }
 ]
 """
@@ -176,9 +178,12 @@ def test_shared_file_with_only_env_secrets_is_listed(write_config):
 
 
 def test_unset_variable_is_a_profile_error_without_secrets(config):
-    result = CliRunner().invoke(app, ["profiles", "-c", str(config)], env={"OKX_SUB_KEY": "x" * 12})
+    result = CliRunner().invoke(app, ["profiles", "-c", str(config), "-o", "json"], env={"OKX_SUB_KEY": "x" * 12})
     assert result.exit_code == 2
-    assert result.stdout == ""
+    rows = json.loads(result.stdout)  # the listing still shows, with the problem in its row
+    assert [row["problem"] for row in rows] == [
+        None, "key 'api_secret': environment variable OKX_SUB_SECRET is unset or empty"]
+    assert "x" * 12 not in result.stdout
     assert result.stderr == (
         f"balctl: {config}: profile 'okx-sub': key 'api_secret': "
         "environment variable OKX_SUB_SECRET is unset or empty\n"
@@ -216,16 +221,16 @@ def test_renderer_json_for_every_exchange():
     assert json.loads(out.getvalue()) == [
         {"name": "okx", "exchange": "okx", "base_url": "https://www.okx.com", "demo": False,
          "symbols": None, "api_key": "****9f3a",
-         "sources": {"api_key": "file", "api_secret": "file", "passphrase": "env OKX_PASS"}},
+         "sources": {"api_key": "file", "api_secret": "file", "passphrase": "env OKX_PASS"}, "problem": None},
         {"name": "xt", "exchange": "xt", "base_url": "https://sapi.xt.com", "demo": None,
          "symbols": ["BTC_USDT", "ETH_USDT"], "api_key": "****0085",
-         "sources": {"api_key": "env XT_KEY", "api_secret": "env XT_SECRET"}},
+         "sources": {"api_key": "env XT_KEY", "api_secret": "env XT_SECRET"}, "problem": None},
         {"name": "coinswitch", "exchange": "coinswitch", "base_url": "http://127.0.0.1:8080",
          "demo": None, "symbols": None, "api_key": "****511a",
-         "sources": {"api_key": "file", "api_secret": "file"}},
+         "sources": {"api_key": "file", "api_secret": "file"}, "problem": None},
     ]
     assert list(json.loads(out.getvalue())[1]) == [
-        "name", "exchange", "base_url", "demo", "symbols", "api_key", "sources"]
+        "name", "exchange", "base_url", "demo", "symbols", "api_key", "sources", "problem"]
 
 
 def test_renderer_table_for_every_exchange():
@@ -316,10 +321,10 @@ def test_every_exchange_through_the_cli(write_config):
     assert json.loads(result.stdout) == [
         {"name": "xt", "exchange": "xt", "base_url": "https://sapi.xt.com", "demo": None,
          "symbols": ["BTC_USDT", "ETH_USDT"], "api_key": "****0085",
-         "sources": {"api_key": "file", "api_secret": "file"}},
+         "sources": {"api_key": "file", "api_secret": "file"}, "problem": None},
         {"name": "coinswitch", "exchange": "coinswitch", "base_url": "https://coinswitch.co",
          "demo": None, "symbols": None, "api_key": "****511a",
-         "sources": {"api_key": "file", "api_secret": "env CS_SEED"}},
+         "sources": {"api_key": "file", "api_secret": "env CS_SEED"}, "problem": None},
     ]
     assert seed not in result.stdout + result.stderr
     assert "bc6630d0231fda5cd98794f52c4998659beda290" not in result.stdout + result.stderr

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
+from balctl.errors import BalctlError
+
 MASK = "****"
 SHOWN_KEY_CHARS = 4
 MIN_KEY_TO_SHOW_TAIL = 8
@@ -22,8 +24,10 @@ NULL = "–"
 
 
 def render_profiles(profiles: Iterable[Any], fmt: str, out: TextIO, *, source: Any = None) -> None:
-    """Write the profiles as `table` or `json` to `out`, in one write."""
-    rows = [profile_document(profile) for profile in profiles]
+    """Write the profiles (each a Profile, or the ProfileError that makes it unusable) as
+    `table` or `json` to `out`, in one write."""
+    rows = [problem_document(entry) if isinstance(entry, BalctlError) else profile_document(entry)
+            for entry in profiles]
     if fmt == "json":
         text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "table":
@@ -46,7 +50,16 @@ def profile_document(profile: Any) -> dict[str, Any]:
         "api_key": mask_key(profile.api_key),
         "sources": {key: sources.get(key) for key in CREDENTIALS
                     if key != "passphrase" or profile.exchange == "okx"},
+        "problem": None,
     }
+
+
+def problem_document(problem: BalctlError) -> dict[str, Any]:
+    """A profile that cannot be used: its name, exchange if known, and why (never a value:
+    ProfileError messages name keys, not what they hold)."""
+    reason = problem.message.split(f"profile '{problem.profile}': ", 1)[-1]  # not the path again
+    return {"name": problem.profile, "exchange": problem.exchange, "base_url": None, "demo": None,
+            "symbols": None, "api_key": None, "sources": None, "problem": reason}
 
 
 def mask_key(key: str | None) -> str:
@@ -85,6 +98,8 @@ def table_text(rows: list[dict[str, Any]], out: TextIO, *, source: Any = None) -
     if any(row["symbols"] is not None for row in rows):
         columns.append(("symbols", "Symbols"))
     columns += [("api_key", "API key"), ("sources", "Credentials from")]
+    if any(row["problem"] for row in rows):
+        columns.append(("problem", "Problem"))
     for key, heading in columns:
         table.add_column(heading, overflow="fold", no_wrap=key in ("api_key",))
     for row in rows:
