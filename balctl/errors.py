@@ -167,7 +167,19 @@ def classify(
     """An exchange's error code as a balctl error: the exchange's own table first, then what
     the HTTP status says (429 rate limit, 5xx unavailable), else an error about the request."""
     kind = table.get(code) or status_error_class(status) or ExchangeError
-    return kind(message, code=code, hint=hints.get(code), status=status)
+    return kind(exchange_text(message) or "error", code=code, hint=hints.get(code), status=status)
+
+
+EXCHANGE_TEXT_LIMIT = 200
+
+
+def exchange_text(text: object) -> str | None:
+    """An exchange's own message made fit for our one-line error: whitespace (newlines
+    included) folded, cut at 200 characters; None when there is no text."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= EXCHANGE_TEXT_LIMIT else text[: EXCHANGE_TEXT_LIMIT - 1] + "…"
 
 
 def status_error_class(status: int) -> type[BalctlError] | None:

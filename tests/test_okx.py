@@ -353,3 +353,10 @@ def test_sums_are_exact_beyond_28_digits():
     total = decimal_sum([Decimal("12345678901.123456789012345678"), Decimal("1e-18"), None])
     assert str(total) == "12345678901.123456789012345679"
     assert decimal_sum([None, None]) is None
+
+
+@responses.activate
+def test_a_multi_line_exchange_message_stays_one_line(write_config):
+    responses.get(URL, json={"code": "51000", "msg": "Parameter ccy error\n<trace>\n  at x", "data": []})
+    result = invoke("okx", "-c", str(write_config(OKX_PROFILE)))
+    assert (result.exit_code, result.stderr) == (5, "balctl: okx (okx): Parameter ccy error <trace> at x [51000]\n")

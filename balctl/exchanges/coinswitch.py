@@ -31,7 +31,6 @@ BALANCE_PATH = "/trade/api/v2/futures/wallet_balance"
 TIME_PATH = "/trade/api/v2/time"
 PROFILE_KEYS: dict[str, bool] = {}
 SEED = re.compile(r"[0-9a-fA-F]{64}")
-MESSAGE_LIMIT = 200
 EQUITY_ASSET = "USDT"
 WALLET_FIELDS = {  # SPEC 5: unified field <- `base_asset_balances[].balances` field
     "total": "total_balance",
@@ -103,7 +102,7 @@ def check(status: int, body: Any) -> None:
     """Classify an error answer by its HTTP status; a 2xx/3xx is left to parse()."""
     if status < 400:
         return
-    message = _message(body) or f"HTTP {status}"
+    message = errors.exchange_text(body.get("message") if isinstance(body, dict) else None) or f"HTTP {status}"
     details = {"code": str(status), "status": status}
     if status == 401:
         raise errors.TimestampRejected(message, certain=False, hint=CREDENTIALS_HINT, **details)
@@ -114,15 +113,6 @@ def check(status: int, body: Any) -> None:
     if status >= 500:
         raise errors.Unavailable(message, **details)
     raise errors.ExchangeError(message, **details)
-
-
-def _message(body: Any) -> str | None:
-    """The `message` text on one line, cut to a sensible length."""
-    text = body.get("message") if isinstance(body, dict) else None
-    if not isinstance(text, str) or not text.strip():
-        return None
-    text = " ".join(text.split())
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
 def parse_server_time(body: Any) -> int:

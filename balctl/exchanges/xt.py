@@ -40,7 +40,6 @@ ROW_FIELDS = {  # SPEC 5: unified field <- `result.base` / `result.quote` field
     "interest": "interestAmount",
 }
 SYMBOL = re.compile(r"[A-Z0-9]+_[A-Z0-9]+")
-MESSAGE_LIMIT = 200
 
 DESCRIPTIONS = {
     "AUTH_001": "missing header xt-validate-appkey",
@@ -147,11 +146,8 @@ def _message(error_code: str, ma: Any) -> str:
     """Our wording for a known code (XT's `ma` is usually empty); else XT's own text."""
     if error_code in DESCRIPTIONS:
         return DESCRIPTIONS[error_code]
-    texts = [item for item in ma if isinstance(item, str) and item.strip()] if isinstance(ma, list) else []
-    if not texts:
-        return "XT answered with an error"
-    text = " ".join(" ".join(texts).split())
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+    texts = [item for item in ma if isinstance(item, str)] if isinstance(ma, list) else []
+    return errors.exchange_text(" ".join(texts)) or "XT answered with an error"
 
 
 def parse_server_time(body: Any) -> int:
