@@ -95,16 +95,30 @@ def test_table_has_one_table_per_account_and_totals_per_unit(simulator, sim_conf
 
 
 def test_twenty_processes_appending_at_once_leave_one_header_and_whole_rows(simulator, sim_config, tmp_path):
-    snapshots = tmp_path / "snapshots.csv"
-    env = {"BALCTL_CONFIG": str(sim_config)}
+    """The test holds the file's lock while 20 runs fetch: none may write until it lets go,
+    then each writes its rows whole, and exactly one writes the header."""
+    import fcntl
     import os
+    import time
 
-    full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("BALCTL_")}, **env}
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "balctl", "okx", "-o", "csv", "--append", str(snapshots)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=full_env)
-        for _ in range(20)
-    ]
+    snapshots = tmp_path / "snapshots.csv"
+    snapshots.write_text("")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("BALCTL_")},
+           "BALCTL_CONFIG": str(sim_config)}
+    with open(snapshots, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        processes = [
+            subprocess.Popen([sys.executable, "-m", "balctl", "okx", "-o", "csv", "--append", str(snapshots)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+            for _ in range(20)
+        ]
+        deadline = time.monotonic() + 60
+        while len([e for e in simulator.log if e.endpoint == "balance"]) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # every run has fetched and is at the lock by now
+        assert snapshots.read_text() == ""
+        assert all(process.poll() is None for process in processes)  # all waiting
+        fcntl.flock(held, fcntl.LOCK_UN)
     for process in processes:
         assert process.wait(timeout=120) == 0, process.stderr.read()
     lines = snapshots.read_text().split("\n")
@@ -113,8 +127,6 @@ def test_twenty_processes_appending_at_once_leave_one_header_and_whole_rows(simu
     assert lines.count(",".join(HEADER)) == 1 and lines[0] == ",".join(HEADER)
     rows = list(csv.reader(lines[1:]))
     assert all(len(row) == len(HEADER) for row in rows)
-    per_run = len([e for e in simulator.log if e.endpoint == "balance"])
-    assert per_run == 20
     assert len(rows) % 20 == 0 and len(rows) // 20 >= 4
     # each run's rows are contiguous: group consecutive equal fetched_at stamps; every group
     # is whole runs (two runs may share a millisecond, but never interleave)
