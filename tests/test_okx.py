@@ -360,3 +360,23 @@ def test_a_multi_line_exchange_message_stays_one_line(write_config):
     responses.get(URL, json={"code": "51000", "msg": "Parameter ccy error\n<trace>\n  at x", "data": []})
     result = invoke("okx", "-c", str(write_config(OKX_PROFILE)))
     assert (result.exit_code, result.stderr) == (5, "balctl: okx (okx): Parameter ccy error <trace> at x [51000]\n")
+
+
+@pytest.mark.parametrize("args, env, expected", [
+    ([], {}, "no answer within 10 s"),
+    ([], {"BALCTL_TIMEOUT": "2.5"}, "no answer within 2.5 s"),
+    (["--timeout", "4"], {"BALCTL_TIMEOUT": "2.5"}, "no answer within 4 s"),
+])
+def test_read_timeout_from_option_env_or_default(write_config, no_sleep, monkeypatch, args, env, expected):
+    import requests
+
+    seen = []
+
+    def timeout_get(self, url, **kwargs):
+        seen.append(kwargs["timeout"])
+        raise requests.ReadTimeout("read timed out")
+
+    monkeypatch.setattr("requests.Session.get", timeout_get)
+    result = invoke("okx", "-c", str(write_config(OKX_PROFILE)), *args, env=env)
+    assert (result.exit_code, result.stderr) == (4, f"balctl: okx (okx): {expected}\n")
+    assert seen[0][0] == 5  # the connect timeout is fixed
