@@ -53,8 +53,14 @@ class BalctlGroup(TyperGroup):
             sys.stderr.flush()
             os._exit(ExitCode.INTERRUPTED)
         except Exception as exc:
-            if isinstance(exc, (typer.Exit, typer.Abort)) or hasattr(exc, "show"):
-                raise  # Typer's own exits and usage errors (ClickException has .show)
+            if isinstance(exc, (typer.Exit, typer.Abort)):
+                raise
+            if hasattr(exc, "format_message"):  # Click's usage errors: one line, like ours
+                _stderr(f"balctl: {' '.join(exc.format_message().split())}")
+                command = getattr(getattr(exc, "ctx", None), "command_path", None)
+                if command:
+                    _stderr(f"hint: {command} --help")
+                raise typer.Exit(getattr(exc, "exit_code", ExitCode.USAGE)) from None
             if os.environ.get("BALCTL_DEBUG") == "1":
                 # The traceback a bare `raise` would print, but through the redactor: an
                 # exception's text may quote a secret, and SPEC 8 bans them from tracebacks too.

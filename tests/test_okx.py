@@ -380,3 +380,17 @@ def test_read_timeout_from_option_env_or_default(write_config, no_sleep, monkeyp
     result = invoke("okx", "-c", str(write_config(OKX_PROFILE)), *args, env=env)
     assert (result.exit_code, result.stderr) == (4, f"balctl: okx (okx): {expected}\n")
     assert seen[0][0] == 5  # the connect timeout is fixed
+
+
+@pytest.mark.parametrize("args, first_line, hint", [
+    (["okx", "--bogus"], "balctl: No such option: --bogus", "hint: balctl okx --help"),
+    (["okx", "-o", "yaml"], "balctl: Invalid value for '--output' / '-o'", "hint: balctl okx --help"),
+    (["nosuch"], "balctl: No such command 'nosuch'.", "hint: balctl --help"),
+])
+def test_bad_command_lines_are_one_line_errors_with_a_hint(args, first_line, hint):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    first, second = result.stderr.splitlines()
+    assert first.startswith(first_line)
+    assert second == hint
