@@ -15,22 +15,33 @@ from balctl.profiles import Profile
 from tests.conftest import fixture_text
 
 
+class Overlap:
+    """Counts how many calls are inside `with overlap:` at once; `peak` is the most seen."""
+
+    def __init__(self) -> None:
+        self.active = self.peak = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self.active -= 1
+
+
 def test_map_bounded_keeps_order_and_never_exceeds_the_limit():
-    active, peak = 0, 0
-    lock = threading.Lock()
+    overlap = Overlap()
 
     def work(item: int) -> int:
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(0.02 * (10 - item))  # later items finish first
-        with lock:
-            active -= 1
+        with overlap:
+            time.sleep(0.02 * (10 - item))  # later items finish first
         return item * item
 
     assert fetch._map_bounded(work, list(range(10)), 4) == [i * i for i in range(10)]
-    assert peak == 4
+    assert overlap.peak == 4
 
 
 def test_map_bounded_raises_the_first_failure_without_waiting_for_slow_calls():
@@ -54,24 +65,18 @@ XT_PROFILE = Profile(name="xt", exchange="xt", api_key="k", api_secret="s", base
 
 @responses.activate
 def test_xt_symbols_are_fetched_at_most_four_at_a_time():
-    active, peak = 0, 0
-    lock = threading.Lock()
+    overlap = Overlap()
 
     def answer(request):
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(0.05)
-        with lock:
-            active -= 1
+        with overlap:
+            time.sleep(0.05)
         symbol = request.url.rsplit("=", 1)[1].lower()
         body = fixture_text("xt_btc_usdt.json").replace('"btc_usdt"', f'"{symbol}"')
         return 200, {}, body
 
     responses.add_callback(responses.GET, "https://sapi.xt.com/v4/lever/balance", callback=answer)
     snapshot = fetch.fetch_snapshot(XT_PROFILE, Selection(), Transport())
-    assert peak == fetch.REQUESTS_IN_FLIGHT == 4
+    assert overlap.peak == fetch.REQUESTS_IN_FLIGHT == 4
     assert [row.market for row in snapshot.balances[::2]] == [f"C{i}_USDT" for i in range(9)]
 
 
@@ -97,23 +102,17 @@ def test_a_bug_in_one_account_fails_that_account_only(monkeypatch):
 
 @responses.activate
 def test_all_fetches_at_most_sixteen_accounts_at_once_and_reports_in_profile_order():
-    active, peak = 0, 0
-    lock = threading.Lock()
+    overlap = Overlap()
     body = fixture_text("okx_balance.json")
 
     def answer(request):
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(0.1)
-        with lock:
-            active -= 1
+        with overlap:
+            time.sleep(0.1)
         return 200, {}, body
 
     responses.add_callback(responses.GET, "https://www.okx.com/api/v5/account/balance", callback=answer)
     profiles = [Profile(name=f"p{i}", exchange="okx", api_key="k", api_secret="s", passphrase="p",
                         base_url="https://www.okx.com") for i in range(20)]
     report = fetch.fetch_report(profiles, Selection(), Transport())
-    assert peak == fetch.ACCOUNTS_IN_FLIGHT == 16
+    assert overlap.peak == fetch.ACCOUNTS_IN_FLIGHT == 16
     assert [a.profile for a in report.accounts] == [f"p{i}" for i in range(20)]
