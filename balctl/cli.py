@@ -47,9 +47,9 @@ class BalctlGroup(TyperGroup):
             _silence_stdout()
             raise typer.Exit(ExitCode.OK) from None
         except KeyboardInterrupt:
-            # Ctrl-C: leave now. Worker threads may be waiting on a slow exchange and the
-            # interpreter would join them; output is written in single writes, so no
-            # half record can be left behind.
+            # Ctrl-C: leave now, without interpreter shutdown racing the fetch threads still
+            # waiting on an exchange. Output is written in single writes, so no half record
+            # can be left behind.
             sys.stderr.flush()
             os._exit(ExitCode.INTERRUPTED)
         except Exception as exc:
@@ -166,8 +166,6 @@ class Common:
     def __post_init__(self) -> None:
         if self.raw and self.output is not Output.json:
             raise UsageError("--raw works with -o json only")
-        if self.verbose:
-            _enable_request_log()
 
     @property
     def config_path(self) -> Path:
@@ -326,6 +324,8 @@ def _run_report(profiles: list[Any], common: Common) -> None:
     from balctl.http import Transport
     from balctl.render import render_report
 
+    if common.verbose:
+        _enable_request_log()
     transport = Transport(timeout=common.timeout)
     progress = Progress(len(profiles)) if sys.stderr.isatty() else None
     try:
@@ -386,8 +386,9 @@ def _run_exchange(exchange: str, profile_name: str | None, selection: Any, commo
     from balctl.http import Transport
     from balctl.profiles import choose_profile, load_profiles
 
-    path = common.config_path
-    profile = choose_profile(load_profiles(path), exchange, profile_name)
+    profile = choose_profile(load_profiles(common.config_path), exchange, profile_name)
+    if common.verbose:
+        _enable_request_log()
     transport = Transport(timeout=common.timeout)
     try:
         snapshot = fetch_snapshot(profile, selection, transport)
