@@ -37,6 +37,15 @@ class BalctlGroup(TyperGroup):
     unexpected is a bug: one line and exit 1, the traceback only with BALCTL_DEBUG=1.
     """
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        """Parsing `balctl`'s own options (`balctl --bogus`) happens here, before invoke."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except Exception as exc:
+            if _is_usage_error(exc):
+                raise _usage_exit(exc) from None
+            raise
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -55,12 +64,8 @@ class BalctlGroup(TyperGroup):
         except Exception as exc:
             if isinstance(exc, (typer.Exit, typer.Abort)):
                 raise
-            if hasattr(exc, "format_message"):  # Click's usage errors: one line, like ours
-                _stderr(f"balctl: {' '.join(exc.format_message().split())}")
-                command = getattr(getattr(exc, "ctx", None), "command_path", None)
-                if command:
-                    _stderr(f"hint: {command} --help")
-                raise typer.Exit(getattr(exc, "exit_code", ExitCode.USAGE)) from None
+            if _is_usage_error(exc):
+                raise _usage_exit(exc) from None
             if os.environ.get("BALCTL_DEBUG") == "1":
                 # The traceback a bare `raise` would print, but through the redactor: an
                 # exception's text may quote a secret, and SPEC 8 bans them from tracebacks too.
@@ -71,6 +76,21 @@ class BalctlGroup(TyperGroup):
                 raise typer.Exit(ExitCode.INTERNAL) from None
             _stderr(f"balctl: internal error: {type(exc).__name__}: {exc} (BALCTL_DEBUG=1 shows the traceback)")
             raise typer.Exit(ExitCode.INTERNAL) from None
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Click's own errors (bad option, bad value, unknown command), but not the help text
+    that `balctl` alone shows through an exception too."""
+    return hasattr(exc, "format_message") and type(exc).__name__ != "NoArgsIsHelpError"
+
+
+def _usage_exit(exc: Any) -> typer.Exit:
+    """One line and a hint, like every other balctl error, instead of Click's usage box."""
+    _stderr(f"balctl: {' '.join(exc.format_message().split())}")
+    command = getattr(getattr(exc, "ctx", None), "command_path", None)
+    if command:
+        _stderr(f"hint: {command} --help")
+    return typer.Exit(getattr(exc, "exit_code", ExitCode.USAGE))
 
 
 app = typer.Typer(

@@ -111,6 +111,8 @@ def _map_bounded(function: Callable[[Any], Any], items: list[Any], limit: int) -
 
     def call(index: int, item: Any) -> None:
         with slots:
+            if failures:  # the answer is known: don't spend the exchange's rate limit on it
+                return
             try:
                 value = function(item)
             except BaseException as exc:  # handed to the caller's thread, raised there

@@ -219,9 +219,14 @@ def nullify(value: Any) -> Any:
 
 
 def code(value: Any) -> str:
-    """Asset and market codes are upper-case (`btc_usdt` → `BTC_USDT`)."""
-    if not isinstance(value, str) or not value:
-        raise BadResponse(f"expected a currency or symbol code, got {value!r}")
+    """Asset and market codes are upper-case (`btc_usdt` → `BTC_USDT`).
+
+    A code with whitespace or control characters is no code: printed, a newline or an
+    escape sequence would move amounts onto another asset's line or drive the terminal.
+    """
+    if not isinstance(value, str) or not value or not value.isprintable() or any(c.isspace() for c in value):
+        shown = value[:40] if isinstance(value, str) else value
+        raise BadResponse(f"expected a currency or symbol code, got {shown!r}")
     return value.upper()
 
 

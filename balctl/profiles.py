@@ -60,6 +60,9 @@ class ProfileFile(Mapping[str, Profile]):
     profile is used: one unset `${VAR}` of a sub-account must not stop `balctl okx` or the
     other accounts of a cron `balctl all`. Problems of the file itself (unreadable, invalid
     YAML, shared with literal secrets) are raised by `load_profiles` at once.
+
+    So `profiles[name]` (and `.get`, `.values()`, `.items()`, which use it) raises for a
+    broken profile, while `name in profiles` is true for it; `outcome(name)` returns either.
     """
 
     def __init__(self, path: Path, entries: dict[str, Profile | ProfileError],
@@ -131,9 +134,14 @@ def choose_profile(profiles: ProfileFile, exchange: str, name: str | None) -> Pr
         if other is not None and other != exchange:
             raise ProfileError(f"{path}: profile '{name}' is a {other} profile, not {exchange}")
         return profiles[name]
-    if profiles.exchange_of(exchange) == exchange:
-        return profiles[exchange]
+    if exchange in profiles and profiles.exchange_of(exchange) in (exchange, None):
+        return profiles[exchange]  # raises the profile's own error if it is broken
     candidates = [p for p in profiles if profiles.exchange_of(p) == exchange]
+    unknown = [p for p in profiles if profiles.exchange_of(p) is None]
+    if unknown and len(candidates) <= 1:
+        # `exchange: OKX` (a typo) might have been meant for this command: say so rather
+        # than silently pick another account
+        return profiles[unknown[0]]
     if len(candidates) == 1:
         return profiles[candidates[0]]
     if not candidates:
@@ -163,11 +171,31 @@ def _read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{path}: cannot read the profile file: {_os_reason(exc)}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_strict_loader(yaml))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ProfileError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', None) or 'syntax error'}") from None
+
+
+def _strict_loader(yaml: Any) -> type:
+    """`yaml.SafeLoader`, except that a key written twice is an error: YAML would keep the
+    last one silently, hiding a profile, or a literal secret from the chmod-600 check."""
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    continue  # unhashable keys: SafeLoader reports those itself
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} appears twice", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictLoader
 
 
 def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]) -> Profile:
@@ -270,11 +298,16 @@ def _base_url(where: str, value: Any) -> str:
     """https only, except to this machine (the simulator, a local proxy)."""
     if not isinstance(value, str):
         raise ProfileError(f"{where}: key 'base_url' must be a URL")
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ProfileError(f"{where}: key 'base_url': {value!r} is not an http(s) URL")
-    redact.add(parts.password)  # a proxy's `user:password@` is a secret too
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    try:
+        parts = urlsplit(value.strip())
+        redact.add(parts.password)  # a proxy's `user:password@` is a secret too
+        host = parts.hostname
+    except ValueError:  # e.g. `https://[::1` (urlsplit, or .hostname on a bad port)
+        host = None
+    if host is None or parts.scheme not in ("https", "http"):
+        # the value is not quoted: it may hold a proxy password
+        raise ProfileError(f"{where}: key 'base_url' is not an http(s) URL such as https://www.okx.com")
+    if parts.scheme == "http" and not _is_loopback(host):
         raise ProfileError(
             f"{where}: key 'base_url': plain http is only allowed to a loopback host; use https://"
         )

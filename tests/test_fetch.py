@@ -116,3 +116,19 @@ def test_all_fetches_at_most_sixteen_accounts_at_once_and_reports_in_profile_ord
     report = fetch.fetch_report(profiles, Selection(), Transport())
     assert overlap.peak == fetch.ACCOUNTS_IN_FLIGHT == 16
     assert [a.profile for a in report.accounts] == [f"p{i}" for i in range(20)]
+
+
+def test_after_a_failure_queued_calls_are_not_started():
+    started = []
+
+    def work(item: int) -> int:
+        started.append(item)
+        if item == 0:
+            raise ValueError("refused")
+        time.sleep(0.2)
+        return item
+
+    with pytest.raises(ValueError):
+        fetch._map_bounded(work, list(range(12)), 4)
+    time.sleep(0.5)  # let the three calls in flight finish and free their slots
+    assert len(started) <= 4

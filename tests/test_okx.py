@@ -394,3 +394,26 @@ def test_bad_command_lines_are_one_line_errors_with_a_hint(args, first_line, hin
     first, second = result.stderr.splitlines()
     assert first.startswith(first_line)
     assert second == hint
+
+
+@pytest.mark.parametrize("ccy", ["BT\nC", "BTC ", "\x1b[31mBTC", "B\tTC"])
+@responses.activate
+def test_a_currency_code_with_control_characters_is_a_bad_response(write_config, ccy):
+    responses.get(URL, json={"code": "0", "msg": "", "data": [{"totalEq": "1", "details": [{"ccy": ccy, "eq": "1"}]}]})
+    result = invoke("okx", "-c", str(write_config(OKX_PROFILE)))
+    assert (result.exit_code, result.stdout) == (5, "")
+    assert result.stderr.startswith("balctl: okx (okx): HTTP 200: expected a currency or symbol code, got ")
+    assert "\x1b" not in result.stderr and result.stderr.count("\n") == 1
+
+
+@responses.activate
+def test_an_account_without_currencies_prints_an_empty_table(write_config):
+    responses.get(URL, json={"code": "0", "msg": "", "data": [{"totalEq": "0", "details": []}]})
+    result = invoke("okx", "-c", str(write_config(OKX_PROFILE)), "--ccy", "DOGE")
+    assert result.exit_code == 0, result.stderr
+    assert "no balances" in result.stdout
+
+
+def test_top_level_usage_errors_are_one_line_too():
+    result = invoke("--bogus")
+    assert (result.exit_code, result.stderr) == (2, "balctl: No such option: --bogus\nhint: balctl --help\n")

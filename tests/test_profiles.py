@@ -317,3 +317,30 @@ def test_a_credential_must_be_printable_ascii(write_config):
     path = write_config(OKX_PROFILE.replace("okx-pass-phrase", "pass€word"))
     line = error_of(path)
     assert line == f"{path}: profile 'okx': key 'passphrase' must be printable ASCII"
+
+
+def test_a_bad_base_url_never_quotes_the_value(write_config):
+    path = write_config(OKX_PROFILE + "        base_url: htps://proxyuser:Sup3rS3cretPw@proxy.example:8443\n")
+    line = error_of(path)
+    assert line == (f"{path}: profile 'okx': key 'base_url' is not an http(s) URL such as "
+                    "https://www.okx.com")
+    assert "Sup3rS3cretPw" not in line
+
+
+def test_a_malformed_base_url_is_a_profile_error(write_config):
+    path = write_config(OKX_PROFILE + '        base_url: "https://[::1"\n')
+    assert error_of(path).endswith("key 'base_url' is not an http(s) URL such as https://www.okx.com")
+
+
+def test_a_key_written_twice_is_invalid_yaml(write_config):
+    path = write_config(OKX_PROFILE + "        api_secret: ${OTHER}\n", mode=0o644)
+    assert error_of(path) == f"{path}: invalid YAML at line 7: key 'api_secret' appears twice"
+
+
+def test_a_profile_with_a_mistyped_exchange_is_not_silently_replaced(write_config):
+    path = write_config(TWO_OKX.replace("exchange: okx\n        api_key: key-main",
+                                        "exchange: OKX\n        api_key: key-main"))
+    profiles = load_profiles(path, ENV)
+    with pytest.raises(ProfileError, match="profile 'main': key 'exchange': unknown exchange 'OKX'"):
+        choose_profile(profiles, "okx", None)  # not `sub`, the only valid okx profile
+    assert choose_profile(profiles, "okx", "sub").name == "sub"

@@ -44,3 +44,26 @@ def test_a_table_that_does_not_fit_folds_amounts_inside_their_row():
     assert "".join(cells[1].strip() for cells in usdt) == "4992.890093622894"  # Total, whole
     eth = body[starts[2]:starts[3]]
     assert "".join(cells[5].strip() for cells in eth) == "0.00001234"  # Interest, whole
+
+
+def test_an_account_without_rows_prints_an_empty_table():
+    from balctl.render import table
+
+    empty = Snapshot("main", "okx", "trading", snapshot().fetched_at, snapshot().summary, [])
+    text = table.snapshot(empty, out=io.StringIO())
+    assert text.splitlines()[0] == "okx · main · trading"
+    assert "no balances" in text
+    assert text.splitlines()[-1] == "  equity 51071.112513622894 USD   loan –"
+
+
+def test_wide_characters_are_measured_in_screen_cells():
+    from dataclasses import replace
+
+    wide = snapshot()
+    rows = [replace(row, asset="币安人生") if row.asset == "BTC" else row for row in wide.balances]
+    wide = Snapshot(wide.profile, wide.exchange, wide.account, wide.fetched_at, wide.summary, rows)
+    for width in (200, 60):  # fits; does not fit
+        text = render(account_table(wide, max_width=width), width)
+        assert "…" not in text
+        if width == 200:
+            assert "│ 币安人生 │              1.25 │" in text  # aligned: CJK counted as 2 cells each

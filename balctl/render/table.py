@@ -13,6 +13,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TextIO
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -65,10 +66,11 @@ def account_table(snapshot: Snapshot, max_width: int | None = None) -> Table:
     columns += [name for name in AMOUNT_FIELDS
                 if any(getattr(row, name) is not None for row in snapshot.balances)]
     cells = {name: [_cell(getattr(row, name)) for row in snapshot.balances] for name in columns}
-    widths = {name: max(len(HEADINGS[name]), *map(len, values)) for name, values in cells.items()}
+    widths = {name: max(map(cell_len, [HEADINGS[name], *values])) for name, values in cells.items()}
     # Text, not str: a profile named `okx[/x]` is a name, not Rich markup
-    table = Table(title=Text(f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}"),
-                  title_justify="left", caption=None if snapshot.balances else "no balances")
+    title = Text(f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}")
+    table = Table(title=title, title_justify="left", min_width=title.cell_len,  # title on one line
+                  caption=None if snapshot.balances else "no balances")
     natural_width = 1 + sum(width + 3 for width in widths.values())  # padding and borders
     if max_width is None or natural_width <= max_width:
         _fill_aligned(table, cells, widths)
@@ -81,14 +83,23 @@ def _fill_aligned(table: Table, cells: dict[str, list[str]], widths: dict[str, i
     """The fast layout for a table that fits: cells arrive padded and aligned, and each
     column's body is one multi-line cell. Nothing can wrap, so rows cannot break, and a
     1,000-asset account renders several times faster than with one Rich row per asset
-    and Rich doing the padding (benchmarks/bench.py)."""
+    and Rich doing the padding (benchmarks/bench.py). Widths are in screen cells (a CJK
+    character takes two), so "fits" is true on screen too."""
     table.padding = (0, 0)
     for name, values in cells.items():
-        align = str.rjust if name in AMOUNT_FIELDS else str.ljust
-        table.add_column(f" {align(HEADINGS[name], widths[name])} ", no_wrap=True)
-        values[:] = [f" {align(value, widths[name])} " for value in values]
+        pad = _pad_left if name in AMOUNT_FIELDS else _pad_right
+        table.add_column(f" {pad(HEADINGS[name], widths[name])} ", no_wrap=True, overflow="fold")
+        values[:] = [f" {pad(value, widths[name])} " for value in values]
     if any(cells.values()):
         table.add_row(*(Text("\n".join(values)) for values in cells.values()))
+
+
+def _pad_left(text: str, width: int) -> str:
+    return " " * (width - cell_len(text)) + text
+
+
+def _pad_right(text: str, width: int) -> str:
+    return text + " " * (width - cell_len(text))
 
 
 def _fill_folding(table: Table, cells: dict[str, list[str]]) -> None:
