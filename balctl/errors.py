@@ -8,6 +8,7 @@ and exits with the class's `exit_code` (SPEC section 7). Nothing else prints err
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import IntEnum
 
 
@@ -161,7 +162,7 @@ def classify(
     message: str,
     *,
     status: int,
-    table: dict[str, type[BalctlError]],
+    table: dict[str, Callable[..., BalctlError]],
     hints: dict[str, str],
 ) -> BalctlError:
     """An exchange's error code as a balctl error: the exchange's own table first, then what

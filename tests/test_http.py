@@ -99,12 +99,16 @@ def test_connection_errors_and_timeouts_are_retried():
     assert len(clock.sleeps) == 2
 
 
+@pytest.mark.parametrize("timeout, message", [
+    (requests.ReadTimeout("read timed out"), "no answer within 3 s"),
+    (requests.ConnectTimeout("connect timed out"), "cannot connect to www.okx.com: no answer within 5 s"),
+])
 @responses.activate
-def test_timeout_message_names_the_read_timeout():
-    responses.get(URL, body=requests.ReadTimeout("read timed out"))
+def test_timeout_messages_name_the_limit_that_ran_out(timeout, message):
+    responses.get(URL, body=timeout)
     with pytest.raises(NetworkError) as caught:
         transport(FakeClock()).get_json(okx, PROFILE, "/api/v5/account/balance")
-    assert caught.value.message == "no answer within 3 s"
+    assert caught.value.message == message
 
 
 @responses.activate
@@ -235,11 +239,3 @@ def test_absurdly_nested_json_is_a_bad_response_not_a_crash():
     responses.get(URL, body=b"[" * 100_000)
     with pytest.raises(BadResponse, match="HTTP 200: truncated or malformed JSON"):
         transport(FakeClock()).get_json(okx, PROFILE, "/api/v5/account/balance")
-
-
-@responses.activate
-def test_connect_timeout_names_the_connect_limit():
-    responses.get(URL, body=requests.ConnectTimeout("connect timed out"))
-    with pytest.raises(NetworkError) as caught:
-        transport(FakeClock()).get_json(okx, PROFILE, "/api/v5/account/balance")
-    assert caught.value.message == "cannot connect to www.okx.com: no answer within 5 s"

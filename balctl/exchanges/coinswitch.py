@@ -16,7 +16,9 @@ module (which the profile loader does for every CoinSwitch profile) stays cheap.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -48,6 +50,14 @@ SYMBOL_FIELDS = {  # SPEC 5: unified field <- `asset[]` field; a part of the wal
 CREDENTIALS_HINT = ("check api_key and api_secret in the profile, and the system clock "
                     "(CoinSwitch refuses an epoch more than 60 s off)")
 RATE_HINT = "CoinSwitch allows 20 wallet-balance requests per 60 s per key"
+HINTS = {"401": CREDENTIALS_HINT, "429": RATE_HINT}
+ERRORS: dict[str, Callable[..., errors.BalctlError]] = {  # 429 and 5xx: errors.classify's default
+    # 401 is a bad key, a bad signature or a stale epoch alike: the HTTP layer measures the
+    # clock to tell them apart
+    "401": functools.partial(errors.TimestampRejected, certain=False),
+    "403": errors.PermissionDenied,
+    "422": errors.ExchangeError,
+}
 
 
 def validate_profile(profile: Any, where: str) -> None:
@@ -99,20 +109,12 @@ def sign(profile: Any, path_with_query: str, timestamp_ms: int) -> dict[str, str
 
 
 def check(status: int, body: Any) -> None:
-    """Classify an error answer by its HTTP status; a 2xx/3xx is left to parse()."""
+    """Classify an error answer by its HTTP status (CoinSwitch has no error codes: the
+    status is the code); a 2xx/3xx is left to parse()."""
     if status < 400:
         return
     message = errors.exchange_text(body.get("message") if isinstance(body, dict) else None) or f"HTTP {status}"
-    details = {"code": str(status), "status": status}
-    if status == 401:
-        raise errors.TimestampRejected(message, certain=False, hint=CREDENTIALS_HINT, **details)
-    if status == 403:
-        raise errors.PermissionDenied(message, **details)
-    if status == 429:
-        raise errors.RateLimited(message, hint=RATE_HINT, **details)
-    if status >= 500:
-        raise errors.Unavailable(message, **details)
-    raise errors.ExchangeError(message, **details)
+    raise errors.classify(str(status), message, status=status, table=ERRORS, hints=HINTS)
 
 
 def parse_server_time(body: Any) -> int:
