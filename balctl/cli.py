@@ -11,7 +11,6 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -19,9 +18,11 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
-from balctl import __version__
-from balctl.errors import BalctlError, ExitCode, UsageError, redact
+from balctl import __version__, runner
+from balctl.errors import BalctlError, ExitCode, InternalError, UsageError
 from balctl.exchanges import Selection
+from balctl.messages import report_error, stderr_line
+from balctl.runner import DEFAULT_TIMEOUT, RunOptions
 
 
 class Output(str, Enum):
@@ -66,15 +67,7 @@ class BalctlGroup(TyperGroup):
                 raise
             if _is_usage_error(exc):
                 raise _usage_exit(exc) from None
-            if os.environ.get("BALCTL_DEBUG") == "1":
-                # The traceback a bare `raise` would print, but through the redactor: an
-                # exception's text may quote a secret, and SPEC 8 bans them from tracebacks too.
-                import traceback
-
-                sys.stderr.write(redact("".join(traceback.format_exception(exc))))
-                sys.stderr.flush()
-                raise typer.Exit(ExitCode.INTERNAL) from None
-            _stderr(f"balctl: internal error: {type(exc).__name__}: {exc} (BALCTL_DEBUG=1 shows the traceback)")
+            report_error(InternalError.from_exception(exc))
             raise typer.Exit(ExitCode.INTERNAL) from None
 
 
@@ -86,10 +79,10 @@ def _is_usage_error(exc: Exception) -> bool:
 
 def _usage_exit(exc: Any) -> typer.Exit:
     """One line and a hint, like every other balctl error, instead of Click's usage box."""
-    _stderr(f"balctl: {' '.join(exc.format_message().split())}")
+    stderr_line(f"balctl: {' '.join(exc.format_message().split())}")
     command = getattr(getattr(exc, "ctx", None), "command_path", None)
     if command:
-        _stderr(f"hint: {command} --help")
+        stderr_line(f"hint: {command} --help")
     return typer.Exit(getattr(exc, "exit_code", ExitCode.USAGE))
 
 
@@ -171,29 +164,6 @@ RawOpt = Annotated[bool, typer.Option("--raw", help="JSON only: add the exchange
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request to stderr (secrets redacted).")]
 
 
-@dataclass(frozen=True)
-class Common:
-    """The COMMON options, resolved once so commands stay one-liners."""
-
-    config: Path | None
-    output: Output
-    append: Path | None
-    hide_zero: bool
-    timeout: float
-    raw: bool
-    verbose: bool
-
-    def __post_init__(self) -> None:
-        if self.raw and self.output is not Output.json:
-            raise UsageError("--raw works with -o json only")
-
-    @property
-    def config_path(self) -> Path:
-        from balctl.profiles import resolve_config_path
-
-        return resolve_config_path(self.config)
-
-
 COMMON_PARAMETERS = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
     for name, annotation, default in (
@@ -201,7 +171,7 @@ COMMON_PARAMETERS = [
         ("output", OutputOpt, Output.table),
         ("append", AppendOpt, None),
         ("hide_zero", HideZeroOpt, False),
-        ("timeout", TimeoutOpt, 10.0),
+        ("timeout", TimeoutOpt, DEFAULT_TIMEOUT),
         ("raw", RawOpt, False),
         ("verbose", VerboseOpt, False),
     )
@@ -209,23 +179,28 @@ COMMON_PARAMETERS = [
 
 
 def common_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Give a fetching command the COMMON options, delivered as one `common: Common`.
+    """Give a fetching command the COMMON options, delivered as one `options: RunOptions`.
 
     Typer reads a command's options from its signature, so the shared ones are spliced
     into the signature here rather than repeated on every command.
     """
     own = inspect.signature(command, eval_str=True)
-    kept = [parameter for name, parameter in own.parameters.items() if name != "common"]
+    kept = [parameter for name, parameter in own.parameters.items() if name != "options"]
     signature = own.replace(parameters=[*kept, *COMMON_PARAMETERS])
 
     @functools.wraps(command)
-    def with_common(**options: Any) -> None:
-        common = Common(**{p.name: options.pop(p.name) for p in COMMON_PARAMETERS})
-        command(common=common, **options)
+    def with_common(**given: Any) -> None:
+        common = {p.name: given.pop(p.name) for p in COMMON_PARAMETERS}
+        command(options=run_options(**common), **given)
 
     with_common.__signature__ = signature  # type: ignore[attr-defined]
     with_common.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
     return with_common
+
+
+def run_options(*, output: Output = Output.table, **rest: Any) -> RunOptions:
+    """The command line's values as the library's `RunOptions`."""
+    return RunOptions(output=output.value, **rest)
 
 
 @app.command(epilog="Examples:\n\n  balctl okx --ccy BTC,ETH\n\n  balctl okx -o json | jq '.balances[] | {asset, available}'")
@@ -234,10 +209,10 @@ def okx(
     ccy: Annotated[Optional[str], typer.Option("--ccy", metavar="BTC,ETH", help="Only these currencies (at most 20).")] = None,
     profile: ProfileOpt = None,
     *,
-    common: Common,
+    options: RunOptions,
 ) -> None:
     """Show the OKX trading account: equity, available, frozen, loans and interest per currency."""
-    _run_exchange("okx", profile, Selection(ccy=split_codes(ccy)), common)
+    _run_exchange("okx", profile, Selection(ccy=split_codes(ccy)), options)
 
 
 @app.command(epilog="Examples:\n\n  balctl xt --symbol BTC_USDT,ETH_USDT\n\n  balctl xt -o json | jq '.summary'")
@@ -250,17 +225,17 @@ def xt(
     ] = None,
     profile: ProfileOpt = None,
     *,
-    common: Common,
+    options: RunOptions,
 ) -> None:
     """Show XT.com lever (margin) balances: base and quote of each pair, loans and interest."""
-    _run_exchange("xt", profile, Selection(symbols=split_codes(symbol)), common)
+    _run_exchange("xt", profile, Selection(symbols=split_codes(symbol)), options)
 
 
 @app.command(epilog="Examples:\n\n  balctl coinswitch\n\n  balctl coinswitch -o csv --append wallet.csv")
 @common_options
-def coinswitch(profile: ProfileOpt = None, *, common: Common) -> None:
+def coinswitch(profile: ProfileOpt = None, *, options: RunOptions) -> None:
     """Show the CoinSwitch PRO futures wallet: balance, margins, and what each symbol locks."""
-    _run_exchange("coinswitch", profile, Selection(), common)
+    _run_exchange("coinswitch", profile, Selection(), options)
 
 
 @app.command(
@@ -277,13 +252,13 @@ def all_(
                      help="Only these profiles (repeat -p); default: every profile of the file."),
     ] = None,
     *,
-    common: Common,
+    options: RunOptions,
 ) -> None:
     """Every profile of the file, fetched concurrently, shown in file order, with totals."""
     from balctl.profiles import load_profiles, select_profiles
 
-    path = common.config_path
-    _run_report(select_profiles(load_profiles(path), profile or []), common)
+    chosen = select_profiles(load_profiles(options.config_path), profile or [])
+    raise typer.Exit(runner.run(chosen, Selection(), options, single=False))
 
 
 @app.command(epilog="Examples:\n\n  balctl profiles\n\n  balctl profiles -o json | jq '.[].name'")
@@ -327,7 +302,7 @@ def demo(
     from balctl.profiles import load_profiles
     from balctl.simulator import Simulator
 
-    common = Common(None, output, None, hide_zero, 10.0, raw, verbose)
+    options = run_options(output=output, hide_zero=hide_zero, raw=raw, verbose=verbose)
     with Simulator() as simulator, tempfile.TemporaryDirectory(prefix="balctl-demo-") as folder:
         path = Path(folder) / "demo.yaml"
         path.write_text(simulator.profiles_yaml(), encoding="utf-8")
@@ -335,60 +310,8 @@ def demo(
         first_of_each: dict[str, Any] = {}
         for profile in load_profiles(path).values():
             first_of_each.setdefault(profile.exchange, profile)
-        _run_report(list(first_of_each.values()), common)
-
-
-def _run_report(profiles: list[Any], common: Common) -> None:
-    """`all` and `demo`: fetch concurrently, print what worked, list what failed, exit 0/6/code."""
-    from balctl.fetch import fetch_report
-    from balctl.http import Transport
-    from balctl.render import render_report
-
-    if common.verbose:
-        _enable_request_log()
-    transport = Transport(timeout=common.timeout)
-    progress = Progress(len(profiles)) if sys.stderr.isatty() else None
-    try:
-        report = fetch_report(profiles, Selection(), transport, on_done=progress)
-    finally:
-        transport.close()
-        if progress:
-            progress.clear()
-    for failure in report.errors:
-        report_error(failure.error)
-    if common.hide_zero:
-        report = report.without_zero_rows()
-    if common.append and report.accounts:
-        from balctl.render.csv import append
-
-        append(common.append, report.accounts)
-    if report.accounts or common.output is Output.json:
-        render_report(report, common.output.value, sys.stdout, raw=common.raw)
-    raise typer.Exit(report.exit_code())
-
-
-class Progress:
-    """`2/12 accounts` on stderr while `all` runs; only on a terminal, erased at the end."""
-
-    def __init__(self, total: int) -> None:
-        import threading
-
-        self.total, self.done = total, 0
-        self._lock = threading.Lock()
-        self._show()
-
-    def __call__(self, _profile: Any) -> None:
-        with self._lock:
-            self.done += 1
-            self._show()
-
-    def _show(self) -> None:
-        sys.stderr.write(f"\rfetching {self.done}/{self.total} accounts…")
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
+        code = runner.run(list(first_of_each.values()), Selection(), options, single=False)
+    raise typer.Exit(code)
 
 
 def split_codes(value: str | None) -> tuple[str, ...]:
@@ -401,57 +324,12 @@ def split_codes(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(codes))
 
 
-def _run_exchange(exchange: str, profile_name: str | None, selection: Any, common: Common) -> None:
-    from balctl.fetch import fetch_snapshot
-    from balctl.http import Transport
+def _run_exchange(exchange: str, profile_name: str | None, selection: Selection, options: RunOptions) -> None:
+    """An exchange command: its one profile (chosen as docs/ says), through the run pipeline."""
     from balctl.profiles import choose_profile, load_profiles
 
-    profile = choose_profile(load_profiles(common.config_path), exchange, profile_name)
-    if common.verbose:
-        _enable_request_log()
-    transport = Transport(timeout=common.timeout)
-    try:
-        snapshot = fetch_snapshot(profile, selection, transport)
-    finally:
-        transport.close()
-    if common.hide_zero:
-        snapshot = snapshot.without_zero_rows()
-    if common.append:
-        from balctl.render.csv import append
-
-        append(common.append, [snapshot])
-    from balctl.render import render_snapshot
-
-    render_snapshot(snapshot, common.output.value, sys.stdout, raw=common.raw)
-
-
-def report_error(exc: BalctlError) -> None:
-    """`balctl: <exchange> (<profile>): <what happened> [<code>]`, then `hint: ...`."""
-    _stderr(f"balctl: {exc.line()}")
-    if exc.hint:
-        _stderr(f"hint: {exc.hint}")
-
-
-def _stderr(line: str) -> None:
-    sys.stderr.write(redact(line) + "\n")
-    sys.stderr.flush()
-
-
-def _enable_request_log() -> None:
-    """`-v`: the HTTP layer's log lines on stderr, passed through the secret redactor."""
-    import logging
-
-    class StderrRedacting(logging.Handler):
-        """Writes to whatever `sys.stderr` is now (not when -v was parsed), redacted."""
-
-        def emit(self, record: logging.LogRecord) -> None:
-            sys.stderr.write(redact(f"balctl: {record.getMessage()}") + "\n")
-
-    handler = StderrRedacting()
-    logger = logging.getLogger("balctl")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+    profile = choose_profile(load_profiles(options.config_path), exchange, profile_name)
+    raise typer.Exit(runner.run([profile], selection, options, single=True))
 
 
 def _silence_stdout() -> None:

@@ -151,10 +151,22 @@ class BadResponse(ExchangeError):
 
 
 class InternalError(BalctlError):
-    """A bug met while fetching one account of several: that account fails, the rest print."""
+    """A bug in balctl (never outside input): one line, the traceback only with BALCTL_DEBUG=1.
+
+    Met while fetching one account of several, only that account fails; the rest print.
+    """
 
     exit_code = ExitCode.INTERNAL
     kind = "internal"
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> InternalError:
+        error = cls(f"internal error: {type(exc).__name__}: {exc}")
+        error.__cause__ = exc
+        return error
+
+    def line(self) -> str:
+        return super().line() + " (BALCTL_DEBUG=1 shows the traceback)"
 
 
 def classify(

@@ -68,8 +68,7 @@ def fetch_report(
         except BalctlError as exc:
             return exc
         except Exception as exc:  # a bug in one account must not hide the others
-            error = InternalError(f"internal error: {type(exc).__name__}: {exc}")
-            return error.for_account(profile.exchange, profile.name)
+            return InternalError.from_exception(exc).for_account(profile.exchange, profile.name)
         finally:
             if on_done:
                 on_done(profile)

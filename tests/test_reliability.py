@@ -388,7 +388,7 @@ def test_an_unexpected_exception_is_one_line_and_exit_1(sim_config, monkeypatch)
     monkeypatch.setattr("balctl.fetch.fetch_snapshot", boom)
     result = invoke("okx", "-c", str(sim_config))
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == ("balctl: internal error: RuntimeError: boom for a key ending **** "
+    assert result.stderr == ("balctl: okx (okx): internal error: RuntimeError: boom for a key ending **** "
                              "(BALCTL_DEBUG=1 shows the traceback)\n")
 
 
@@ -420,7 +420,7 @@ def test_the_traceback_shows_only_with_balctl_debug_and_never_a_secret(simulator
         assert 'in boom\n' in done.stderr
         assert done.stderr.endswith("RuntimeError: boom for a key ending ****\n")
     else:
-        assert done.stderr == ("balctl: internal error: RuntimeError: boom for a key ending **** "
+        assert done.stderr == ("balctl: okx (okx): internal error: RuntimeError: boom for a key ending **** "
                                "(BALCTL_DEBUG=1 shows the traceback)\n")
 
 

@@ -1,0 +1,135 @@
+"""One run of a fetching command: fetch the chosen accounts, then every post-fetch step.
+
+`balctl okx`, `balctl all` and `balctl demo` (and each refresh of a watch) are the same
+pipeline; only the accounts and the shape of the output differ:
+
+    fetch(profiles, selection, options)  -> Report      (concurrent, failures collected)
+    finish(report, options, single=...)  -> exit code   (errors, filters, alerts, --append,
+                                                          --record, render)
+
+Nothing here imports Typer: the CLI is a thin client of this module, and so is the watch
+loop. Heavy modules (requests, Rich) are imported by the functions that need them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from balctl.errors import UsageError
+from balctl.exchanges import Selection
+from balctl.messages import enable_request_log, report_error
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds: the per-request timeout when neither --timeout nor BALCTL_TIMEOUT says one."""
+
+OUTPUTS = ("table", "json", "csv")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """Everything a fetching command was asked to do besides choosing accounts.
+
+    Built by the CLI from its options; keyword-only so that adding an option never shifts
+    another one's meaning.
+    """
+
+    config: Path | None = None
+    """The profile file as given (--config / BALCTL_CONFIG); None: the default location."""
+    output: str = "table"
+    append: Path | None = None
+    hide_zero: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    raw: bool = False
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        if self.output not in OUTPUTS:
+            raise UsageError(f"unknown output format {self.output!r} (one of: {', '.join(OUTPUTS)})")
+        if self.raw and self.output != "json":
+            raise UsageError("--raw works with -o json only")
+
+    @property
+    def config_path(self) -> Path:
+        from balctl.profiles import resolve_config_path
+
+        return resolve_config_path(self.config)
+
+
+def run(profiles: Sequence[Any], selection: Selection, options: RunOptions, *, single: bool) -> int:
+    """Fetch and finish; returns the exit code. `single`: an exchange command's one account."""
+    return finish(fetch(profiles, selection, options), options, single=single)
+
+
+def fetch(profiles: Sequence[Any], selection: Selection, options: RunOptions) -> Any:
+    """Every profile concurrently (an entry may already be a `ProfileError`); never raises
+    for an account's failure: it is in `report.errors`."""
+    from balctl.fetch import fetch_report
+    from balctl.http import Transport
+
+    if options.verbose:
+        enable_request_log()
+    transport = Transport(timeout=options.timeout)
+    progress = Progress(len(profiles)) if len(profiles) > 1 and sys.stderr.isatty() else None
+    try:
+        return fetch_report(profiles, selection, transport, on_done=progress)
+    finally:
+        transport.close()
+        if progress:
+            progress.clear()
+
+
+def finish(report: Any, options: RunOptions, *, single: bool) -> int:
+    """The post-fetch steps, in order: report failures, filter rows, --append, render."""
+    for failure in report.errors:
+        if failure.error is not None:
+            report_error(failure.error)
+    if options.hide_zero:
+        report = report.without_zero_rows()
+    if options.append and report.accounts:
+        from balctl.render.csv import append
+
+        append(options.append, report.accounts)
+    _render(report, options, single=single)
+    return int(report.exit_code())
+
+
+def _render(report: Any, options: RunOptions, *, single: bool) -> None:
+    """An exchange command prints its one snapshot (nothing when it failed); `all` prints
+    the report, and in JSON even when every account failed (the `errors` list)."""
+    from balctl.render import render_report, render_snapshot
+
+    if single:
+        if report.accounts:
+            render_snapshot(report.accounts[0], options.output, sys.stdout, raw=options.raw)
+    elif report.accounts or options.output == "json":
+        render_report(report, options.output, sys.stdout, raw=options.raw)
+
+
+class Progress:
+    """`2/12 accounts` on stderr while several accounts are fetched; only on a terminal,
+    erased at the end."""
+
+    def __init__(self, total: int) -> None:
+        import threading
+
+        self.total, self.done = total, 0
+        self._lock = threading.Lock()
+        self._show()
+
+    def __call__(self, _profile: Any) -> None:
+        with self._lock:
+            self.done += 1
+            self._show()
+
+    def _show(self) -> None:
+        sys.stderr.write(f"\rfetching {self.done}/{self.total} accounts…")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
