@@ -62,20 +62,22 @@ def okx_headers(creds: dict, path: str, ms: int | None = None, *, sign_path: str
     return headers
 
 
-def xt_headers(creds: dict, path: str, ms: int | None = None, *, sign_path: str | None = None) -> dict[str, str]:
+def xt_headers(creds: dict, path: str, ms: int | None = None, *, sign_path: str | None = None,
+               prefix: str = "validate-", upper: bool = False) -> dict[str, str]:
+    """XT's headers as its docs build them (`prefix` "xt-validate-" as ccxt does; `upper` as
+    XT's Python connector writes the hex)."""
     headers = {
-        "xt-validate-algorithms": "HmacSHA256",
-        "xt-validate-appkey": creds["api_key"],
-        "xt-validate-recvwindow": "5000",
-        "xt-validate-timestamp": str(now_ms() if ms is None else ms),
+        f"{prefix}algorithms": "HmacSHA256",
+        f"{prefix}appkey": creds["api_key"],
+        f"{prefix}recvwindow": "5000",
+        f"{prefix}timestamp": str(now_ms() if ms is None else ms),
     }
     x = "&".join(f"{k}={v}" for k, v in sorted(headers.items()))
     target = path if sign_path is None else sign_path
     route, _, query = target.partition("?")
     y = f"#GET#{route}" + (f"#{query}" if query else "")
-    headers["xt-validate-signature"] = hmac.new(
-        creds["api_secret"].encode(), (x + y).encode(), hashlib.sha256
-    ).hexdigest()
+    signature = hmac.new(creds["api_secret"].encode(), (x + y).encode(), hashlib.sha256).hexdigest()
+    headers[f"{prefix}signature"] = signature.upper() if upper else signature
     return headers
 
 
@@ -144,12 +146,23 @@ def test_okx_check_with_injected_clock():
     assert (wrong_path.verified, wrong_path.error.code) == (False, "50113")
 
 
-def test_xt_vector():
-    headers = {"xt-validate-algorithms": "HmacSHA256", "xt-validate-appkey": "3976eb88-76d0-4f6e-a6b2-a57980770085",
-               "xt-validate-recvwindow": "5000", "xt-validate-timestamp": "1641446237201",
-               "xt-validate-signature": "2213bccce0af77061fcf18614e735c99105ea3d8b70a15d92370044406907d5d"}
-    keys = {headers["xt-validate-appkey"]: xt.XtKey(headers["xt-validate-appkey"],
-                                                      "bc6630d0231fda5cd98794f52c4998659beda290")}
+XT_VECTOR = "f3ecf90e2b91c1776cdc8fb74d8261b2c991c7c78553009f3aac9dbf0f37e7a3"
+"""HMAC-SHA256 (openssl) of XT's recipe for the BTC_USDT balance with validate-* names (test_xt)."""
+
+
+@pytest.mark.parametrize("prefix, signature", [
+    ("validate-", XT_VECTOR),
+    ("validate-", XT_VECTOR.upper()),
+    # the older names are signed with those names in X, so the signature differs
+    ("xt-validate-", "2213bccce0af77061fcf18614e735c99105ea3d8b70a15d92370044406907d5d"),
+    ("xt-validate-", "2213BCCCE0AF77061FCF18614E735C99105EA3D8B70A15D92370044406907D5D"),
+])
+def test_xt_vector(prefix, signature):
+    headers = {f"{prefix}algorithms": "HmacSHA256", f"{prefix}appkey": "3976eb88-76d0-4f6e-a6b2-a57980770085",
+               f"{prefix}recvwindow": "5000", f"{prefix}timestamp": "1641446237201",
+               f"{prefix}signature": signature}
+    keys = {"3976eb88-76d0-4f6e-a6b2-a57980770085": xt.XtKey("3976eb88-76d0-4f6e-a6b2-a57980770085",
+                                                             "bc6630d0231fda5cd98794f52c4998659beda290")}
     path = XT_BALANCE + "?symbol=BTC_USDT"
     assert xt.check(headers, "GET", path, 1641446237201, keys).ok
     # The same signature holds whatever encoding the URL carries.
@@ -159,6 +172,27 @@ def test_xt_vector():
     ahead = xt.check(headers, "GET", path, 1641446237201 - 1001, keys)
     assert ahead.error.code == "AUTH_105"
     assert xt.check(headers, "GET", path, 1641446237201 - 999, keys).ok
+
+
+def test_xt_older_names_signed_as_documented_names_are_refused():
+    """X signs the names the request carries: xt-validate-* headers with a signature made over
+    validate-* names is a bad signature, not a pass."""
+    key = "3976eb88-76d0-4f6e-a6b2-a57980770085"
+    headers = {"xt-validate-algorithms": "HmacSHA256", "xt-validate-appkey": key, "xt-validate-recvwindow": "5000",
+               "xt-validate-timestamp": "1641446237201", "xt-validate-signature": XT_VECTOR}
+    keys = {key: xt.XtKey(key, "bc6630d0231fda5cd98794f52c4998659beda290")}
+    verdict = xt.check(headers, "GET", XT_BALANCE + "?symbol=BTC_USDT", 1641446237201, keys)
+    assert (verdict.verified, verdict.error.code) == (False, "AUTH_103")
+
+
+@pytest.mark.parametrize("prefix", ["validate-", "xt-validate-"])
+@pytest.mark.parametrize("upper", [False, True])
+def test_xt_serves_either_header_form_and_hex_case(sim, prefix, upper):
+    response = xt_get(sim, prefix=prefix, upper=upper)
+    assert response.status_code == 200
+    assert response.json()["rc"] == 0
+    (entry,) = sim.log
+    assert (entry.verified, entry.api_key) == (True, sim.credentials["xt"]["api_key"])
 
 
 def test_xt_signs_the_decoded_query_sorted_by_key():

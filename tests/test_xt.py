@@ -21,7 +21,14 @@ URL = BASE + "/v4/lever/balance"
 TIME_URL = BASE + "/v4/public/time"
 KEY = "3976eb88-76d0-4f6e-a6b2-a57980770085"
 SECRET = "bc6630d0231fda5cd98794f52c4998659beda290"
-VECTOR = "2213bccce0af77061fcf18614e735c99105ea3d8b70a15d92370044406907d5d"
+RECIPE = (  # XT's signature steps, written out by hand: X (the four validate-* headers sorted
+    # by name, name=value joined by &) then Y (#GET#path#query)
+    "validate-algorithms=HmacSHA256&validate-appkey=3976eb88-76d0-4f6e-a6b2-a57980770085"
+    "&validate-recvwindow=5000&validate-timestamp=1641446237201"
+    "#GET#/v4/lever/balance#symbol=BTC_USDT"
+)
+VECTOR = "f3ecf90e2b91c1776cdc8fb74d8261b2c991c7c78553009f3aac9dbf0f37e7a3"
+"""`echo -n "$RECIPE" | openssl dgst -sha256 -hmac "$SECRET"`, as XT's page computes it."""
 
 XT_PROFILE = f"""\
     profiles:
@@ -48,41 +55,42 @@ def run(config, *args: str):
     return invoke("xt", "-c", str(config), *args)
 
 
-# --- signing (SPEC 4 vector) --------------------------------------------------------------
+# --- signing (XT's documented recipe) -----------------------------------------------------
 
-def test_signature_vector():
+def test_the_vector_is_the_recipe_hmac():
+    """The literal vector (from openssl) and Python's hmac agree on the hand-written recipe."""
+    assert hmac.new(SECRET.encode(), RECIPE.encode(), hashlib.sha256).hexdigest() == VECTOR
+
+
+def test_signed_text_is_the_documented_x_plus_y():
     text = xt.signed_text(
-        {"xt-validate-timestamp": "1641446237201", "xt-validate-appkey": KEY,
-         "xt-validate-recvwindow": "5000", "xt-validate-algorithms": "HmacSHA256"},
+        {"validate-timestamp": "1641446237201", "validate-appkey": KEY,
+         "validate-recvwindow": "5000", "validate-algorithms": "HmacSHA256"},
         "/v4/lever/balance?symbol=BTC_USDT",
     )
-    assert text == (
-        "xt-validate-algorithms=HmacSHA256&xt-validate-appkey=3976eb88-76d0-4f6e-a6b2-a57980770085"
-        "&xt-validate-recvwindow=5000&xt-validate-timestamp=1641446237201"
-        "#GET#/v4/lever/balance#symbol=BTC_USDT"
-    )
+    assert text == RECIPE
     assert xt.signature(SECRET, text) == VECTOR
 
 
-def test_sign_builds_the_five_headers():
+def test_sign_builds_the_five_documented_headers():
     assert xt.sign(profile(), "/v4/lever/balance?symbol=BTC_USDT", 1641446237201) == {
-        "xt-validate-algorithms": "HmacSHA256",
-        "xt-validate-appkey": KEY,
-        "xt-validate-recvwindow": "5000",
-        "xt-validate-timestamp": "1641446237201",
-        "xt-validate-signature": VECTOR,
+        "validate-algorithms": "HmacSHA256",
+        "validate-appkey": KEY,
+        "validate-recvwindow": "5000",
+        "validate-timestamp": "1641446237201",
+        "validate-signature": VECTOR,
     }
 
 
 def test_no_query_means_no_query_part():
-    text = xt.signed_text({"xt-validate-appkey": "k"}, "/v4/public/time")
-    assert text == "xt-validate-appkey=k#GET#/v4/public/time"
+    text = xt.signed_text({"validate-appkey": "k"}, "/v4/public/time")
+    assert text == "validate-appkey=k#GET#/v4/public/time"
 
 
 def test_signed_query_is_decoded_and_sorted_by_key():
     assert xt.signed_query("symbol=BTC_USDT&a=b%2Cc&m=x+y") == "a=b,c&m=x y&symbol=BTC_USDT"
-    encoded = xt.sign(profile(), "/p?b=2&a=b%2Cc", 1)["xt-validate-signature"]
-    plain = xt.sign(profile(), "/p?a=b,c&b=2", 1)["xt-validate-signature"]
+    encoded = xt.sign(profile(), "/p?b=2&a=b%2Cc", 1)["validate-signature"]
+    plain = xt.sign(profile(), "/p?a=b,c&b=2", 1)["validate-signature"]
     assert encoded == plain
 
 
@@ -122,15 +130,16 @@ def test_symbol_is_upper_cased_and_the_request_signed(write_config):
     request = call.request
     assert request.url == "https://sapi.xt.com/v4/lever/balance?symbol=BTC_USDT"
     headers = request.headers
-    assert headers["xt-validate-appkey"] == KEY
-    assert headers["xt-validate-algorithms"] == "HmacSHA256"
-    assert headers["xt-validate-recvwindow"] == "5000"
-    stamp = headers["xt-validate-timestamp"]
+    assert headers["validate-appkey"] == KEY
+    assert headers["validate-algorithms"] == "HmacSHA256"
+    assert headers["validate-recvwindow"] == "5000"
+    assert not [name for name in headers if name.lower().startswith("xt-")]  # the documented form only
+    stamp = headers["validate-timestamp"]
     assert before <= int(stamp) <= after
     # recomputed independently of balctl.exchanges.xt, from what went on the wire
-    signed = (f"xt-validate-algorithms=HmacSHA256&xt-validate-appkey={KEY}&xt-validate-recvwindow=5000"
-              f"&xt-validate-timestamp={stamp}#GET#/v4/lever/balance#symbol=BTC_USDT")
-    assert headers["xt-validate-signature"] == hmac.new(SECRET.encode(), signed.encode(), hashlib.sha256).hexdigest()
+    signed = (f"validate-algorithms=HmacSHA256&validate-appkey={KEY}&validate-recvwindow=5000"
+              f"&validate-timestamp={stamp}#GET#/v4/lever/balance#symbol=BTC_USDT")
+    assert headers["validate-signature"] == hmac.new(SECRET.encode(), signed.encode(), hashlib.sha256).hexdigest()
 
 
 @responses.activate
@@ -324,13 +333,13 @@ def test_help_lists_the_three_exchanges():
 
 XT_ERRORS = [
     # mc, HTTP status, exit code, message, hint (a fragment) or None
-    ("AUTH_001", 200, 3, "missing header xt-validate-appkey", None),
-    ("AUTH_002", 200, 3, "missing header xt-validate-timestamp", None),
-    ("AUTH_003", 200, 3, "missing header xt-validate-recvwindow", None),
-    ("AUTH_004", 200, 3, "bad header xt-validate-recvwindow", None),
-    ("AUTH_005", 200, 3, "missing header xt-validate-algorithms", None),
-    ("AUTH_006", 200, 3, "bad header xt-validate-algorithms", None),
-    ("AUTH_007", 200, 3, "missing header xt-validate-signature", None),
+    ("AUTH_001", 200, 3, "missing header validate-appkey", None),
+    ("AUTH_002", 200, 3, "missing header validate-timestamp", None),
+    ("AUTH_003", 200, 3, "missing header validate-recvwindow", None),
+    ("AUTH_004", 200, 3, "bad header validate-recvwindow", None),
+    ("AUTH_005", 200, 3, "missing header validate-algorithms", None),
+    ("AUTH_006", 200, 3, "bad header validate-algorithms", None),
+    ("AUTH_007", 200, 3, "missing header validate-signature", None),
     ("AUTH_101", 200, 3, "API key does not exist", "check api_key"),
     ("AUTH_102", 200, 3, "API key is not activated", None),
     ("AUTH_103", 200, 3, "signature rejected", "check api_secret"),
@@ -415,7 +424,7 @@ def test_auth_105_corrects_the_clock_and_retries_once(write_config):
     assert result.exit_code == 0, result.stderr
     first, clock, second = (call.request for call in responses.calls)
     assert clock.url == TIME_URL
-    shift = int(second.headers["xt-validate-timestamp"]) - int(first.headers["xt-validate-timestamp"])
+    shift = int(second.headers["validate-timestamp"]) - int(first.headers["validate-timestamp"])
     assert skew_ms - 5_000 < shift < skew_ms + 5_000
     assert "xt clock is +" in result.stderr
 

@@ -4,10 +4,14 @@ XT reports lever balances one isolated pair at a time, so an account is one requ
 symbol (fetched concurrently by `balctl.fetch`) and one base row + one quote row per symbol.
 
 Signature: lower-case hex HMAC-SHA256(secret, X + Y), where X is the four other
-`xt-validate-*` headers as `name=value` sorted by name and joined by `&`, and
+`validate-*` headers as `name=value` sorted by name and joined by `&`, and
 Y = `#GET#path` plus `#query` (the decoded query, pairs sorted by key) when there is one.
 Envelope `{"rc": 0, "mc": "SUCCESS", "ma": [], "result": {...}}`; `rc != 0` is an error
 named by `mc`, usually with HTTP 200. Amounts arrive as JSON strings or JSON numbers.
+
+Header names: XT's signature steps page and its Java SDK name them `validate-*` and sign
+those names in X; ccxt and XT's Python connector send an older `xt-validate-*` form, which
+XT still accepts. balctl sends the documented form (the simulator accepts both).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ BALANCE_PATH = "/v4/lever/balance"
 TIME_PATH = "/v4/public/time"
 PROFILE_KEYS: dict[str, bool] = {"symbols": False}
 ALGORITHM = "HmacSHA256"
+HEADER_PREFIX = "validate-"
+"""XT's documented header names; the X part of the signature signs them as sent."""
 RECV_WINDOW = "5000"
 """XT's default; the server also refuses a timestamp more than 1 s in its future."""
 
@@ -42,13 +48,13 @@ ROW_FIELDS = {  # SPEC 5: unified field <- `result.base` / `result.quote` field
 SYMBOL = re.compile(r"[A-Z0-9]+_[A-Z0-9]+")
 
 DESCRIPTIONS = {
-    "AUTH_001": "missing header xt-validate-appkey",
-    "AUTH_002": "missing header xt-validate-timestamp",
-    "AUTH_003": "missing header xt-validate-recvwindow",
-    "AUTH_004": "bad header xt-validate-recvwindow",
-    "AUTH_005": "missing header xt-validate-algorithms",
-    "AUTH_006": "bad header xt-validate-algorithms",
-    "AUTH_007": "missing header xt-validate-signature",
+    "AUTH_001": "missing header validate-appkey",
+    "AUTH_002": "missing header validate-timestamp",
+    "AUTH_003": "missing header validate-recvwindow",
+    "AUTH_004": "bad header validate-recvwindow",
+    "AUTH_005": "missing header validate-algorithms",
+    "AUTH_006": "bad header validate-algorithms",
+    "AUTH_007": "missing header validate-signature",
     "AUTH_101": "API key does not exist",
     "AUTH_102": "API key is not activated",
     "AUTH_103": "signature rejected",
@@ -104,7 +110,7 @@ def signed_query(query: str) -> str:
 
 
 def signed_text(headers: dict[str, str], path_with_query: str) -> str:
-    """X + Y of SPEC 4 for a GET; `headers` are the four xt-validate-* headers besides the signature."""
+    """X + Y for a GET; `headers` are the four validate-* headers besides the signature."""
     x = "&".join(f"{name}={value}" for name, value in sorted(headers.items()))
     path, _, query = path_with_query.partition("?")
     y = f"#GET#{path}" + (f"#{signed_query(query)}" if query else "")
@@ -117,14 +123,14 @@ def signature(secret: str, text: str) -> str:
 
 
 def sign(profile: Any, path_with_query: str, timestamp_ms: int) -> dict[str, str]:
-    """Pure: the five xt-validate-* headers for this exact path and query."""
+    """Pure: the five validate-* headers for this exact path and query."""
     headers = {
-        "xt-validate-algorithms": ALGORITHM,
-        "xt-validate-appkey": profile.api_key,
-        "xt-validate-recvwindow": RECV_WINDOW,
-        "xt-validate-timestamp": str(timestamp_ms),
+        f"{HEADER_PREFIX}algorithms": ALGORITHM,
+        f"{HEADER_PREFIX}appkey": profile.api_key,
+        f"{HEADER_PREFIX}recvwindow": RECV_WINDOW,
+        f"{HEADER_PREFIX}timestamp": str(timestamp_ms),
     }
-    headers["xt-validate-signature"] = signature(profile.api_secret, signed_text(headers, path_with_query))
+    headers[f"{HEADER_PREFIX}signature"] = signature(profile.api_secret, signed_text(headers, path_with_query))
     return headers
 
 

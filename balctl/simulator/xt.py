@@ -1,11 +1,16 @@
 """Simulated XT.com: ``GET /v4/lever/balance?symbol=...`` and ``GET /v4/public/time``.
 
 Authentication follows XT's v4 rules: the signed text is X + Y, where X is the
-four ``xt-validate-*`` headers (algorithms, appkey, recvwindow, timestamp) as
+four ``validate-*`` headers (algorithms, appkey, recvwindow, timestamp) as
 ``name=value`` sorted by name and joined by ``&``, and Y is
 ``#METHOD#path`` plus ``#query`` with the *decoded* query pairs sorted by key.
-The signature is lower-case hex HMAC-SHA256. A timestamp older than
-recvwindow, or more than 1 s ahead of the server, is AUTH_105.
+The signature is HMAC-SHA256 in hex. A timestamp older than recvwindow, or more
+than 1 s ahead of the server, is AUTH_105.
+
+Like XT, it takes the header names in either form: the documented ``validate-*``
+(XT's signature steps page, its Java SDK) or the older ``xt-validate-*`` (ccxt,
+XT's Python connector), and X signs the names in the form the request used. The
+signature is accepted in either hex case (XT's Python connector sends upper case).
 
 Errors are ``{"rc": 1, "mc": CODE, "ma": [], "result": null}`` with HTTP 200,
 as XT answers them. Symbols are accepted in either case and answered in XT's
@@ -28,21 +33,19 @@ ALGORITHM = "HmacSHA256"
 MAX_RECVWINDOW = 60_000
 FUTURE_MS = 1_000
 
-# The signed headers, in the (sorted) order they appear in X.
-SIGNED_HEADERS = (
-    "xt-validate-algorithms",
-    "xt-validate-appkey",
-    "xt-validate-recvwindow",
-    "xt-validate-timestamp",
-)
+PREFIXES = ("validate-", "xt-validate-")
+"""The documented header names first, then the older form."""
 
-# A missing header and the code XT answers with, checked in this order.
+# The signed headers without their prefix, in the (sorted) order they appear in X.
+SIGNED_HEADERS = ("algorithms", "appkey", "recvwindow", "timestamp")
+
+# A missing header (without its prefix) and the code XT answers with, checked in this order.
 _REQUIRED = (
-    ("xt-validate-appkey", "AUTH_001"),
-    ("xt-validate-timestamp", "AUTH_002"),
-    ("xt-validate-recvwindow", "AUTH_003"),
-    ("xt-validate-algorithms", "AUTH_005"),
-    ("xt-validate-signature", "AUTH_007"),
+    ("appkey", "AUTH_001"),
+    ("timestamp", "AUTH_002"),
+    ("recvwindow", "AUTH_003"),
+    ("algorithms", "AUTH_005"),
+    ("signature", "AUTH_007"),
 )
 
 
@@ -60,9 +63,17 @@ def signed_query(query: str) -> str:
     return "&".join(f"{name}={value}" for name, value in pairs)
 
 
+def header_prefix(headers: Mapping[str, str]) -> str:
+    """The form of header names a request uses: ``validate-`` unless it sends only ``xt-validate-*``."""
+    if any(name.startswith(PREFIXES[0]) for name in headers):
+        return PREFIXES[0]
+    return PREFIXES[1] if any(name.startswith(PREFIXES[1]) for name in headers) else PREFIXES[0]
+
+
 def signed_text(headers: Mapping[str, str], method: str, raw_path: str) -> str:
-    """X + Y for a request; ``headers`` have lower-case names."""
-    x = "&".join(f"{name}={headers.get(name, '')}" for name in SIGNED_HEADERS)
+    """X + Y for a request; ``headers`` have lower-case names, X keeps the form they were sent in."""
+    prefix = header_prefix(headers)
+    x = "&".join(f"{prefix}{name}={headers.get(prefix + name, '')}" for name in SIGNED_HEADERS)
     path, _, query = raw_path.partition("?")
     y = f"#{method.upper()}#{path}"
     if query:
@@ -71,7 +82,7 @@ def signed_text(headers: Mapping[str, str], method: str, raw_path: str) -> str:
 
 
 def expected_signature(secret: str, text: str) -> str:
-    """XT's signature of a signed text."""
+    """XT's signature of a signed text (lower-case hex; compared without regard to case)."""
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
@@ -79,11 +90,14 @@ def check(
     headers: Mapping[str, str], method: str, raw_path: str, now_ms: int, keys: Mapping[str, XtKey]
 ) -> Verdict:
     """Authenticate one request the way XT does; ``headers`` have lower-case names."""
-    api_key = headers.get("xt-validate-appkey") or None
+    prefix = header_prefix(headers)
+    headers = {name[len(prefix):]: value for name, value in headers.items() if name.startswith(prefix)}
+    api_key = headers.get("appkey") or None
     key = keys.get(api_key) if api_key else None
-    signature = headers.get("xt-validate-signature", "")
+    signature = headers.get("signature", "")
+    signed = {prefix + name: value for name, value in headers.items()}
     verified = bool(key and signature) and same(
-        signature, expected_signature(key.secret, signed_text(headers, method, raw_path))
+        signature.lower(), expected_signature(key.secret, signed_text(signed, method, raw_path))
     )
 
     def refuse(code: str) -> Verdict:
@@ -92,12 +106,12 @@ def check(
     for name, code in _REQUIRED:
         if not headers.get(name):
             return refuse(code)
-    if headers["xt-validate-algorithms"] != ALGORITHM:
+    if headers["algorithms"] != ALGORITHM:
         return refuse("AUTH_006")
-    recvwindow = digits(headers["xt-validate-recvwindow"])
+    recvwindow = digits(headers["recvwindow"])
     if recvwindow is None or not 0 < recvwindow <= MAX_RECVWINDOW:
         return refuse("AUTH_004")
-    sent_ms = digits(headers["xt-validate-timestamp"])
+    sent_ms = digits(headers["timestamp"])
     if sent_ms is None:
         return refuse("AUTH_002")
     if key is None:
@@ -127,7 +141,7 @@ class Xt:
         self.accounts = accounts
 
     def api_key(self, headers: Mapping[str, str]) -> str | None:
-        return headers.get("xt-validate-appkey") or None
+        return headers.get(header_prefix(headers) + "appkey") or None
 
     def authenticate(self, req: SimRequest) -> Verdict:
         return check(req.headers, req.method, req.raw_path, req.now_ms, self.keys)
