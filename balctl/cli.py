@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from balctl import __version__, runner
 from balctl.errors import BalctlError, ExitCode, InternalError, UsageError
-from balctl.exchanges import Selection
+from balctl.exchanges import EXCHANGES, Exchange, Selection
 from balctl.messages import report_error, stderr_line
 from balctl.runner import DEFAULT_TIMEOUT, RunOptions
 
@@ -203,39 +203,35 @@ def run_options(*, output: Output = Output.table, **rest: Any) -> RunOptions:
     return RunOptions(output=output.value, **rest)
 
 
-@app.command(epilog="Examples:\n\n  balctl okx --ccy BTC,ETH\n\n  balctl okx -o json | jq '.balances[] | {asset, available}'")
-@common_options
-def okx(
-    ccy: Annotated[Optional[str], typer.Option("--ccy", metavar="BTC,ETH", help="Only these currencies (at most 20).")] = None,
-    profile: ProfileOpt = None,
-    *,
-    options: RunOptions,
-) -> None:
-    """Show the OKX trading account: equity, available, frozen, loans and interest per currency."""
-    _run_exchange("okx", profile, Selection(ccy=split_codes(ccy)), options)
+def _examples(lines: tuple[str, ...]) -> str:
+    return "Examples:\n\n" + "\n\n".join(f"  {line}" for line in lines)
 
 
-@app.command(epilog="Examples:\n\n  balctl xt --symbol BTC_USDT,ETH_USDT\n\n  balctl xt -o json | jq '.summary'")
-@common_options
-def xt(
-    symbol: Annotated[
-        Optional[str],
-        typer.Option("--symbol", metavar="BTC_USDT[,...]", autocompletion=_complete_symbol,
-                     help="Lever pairs (default: the profile's 'symbols:' list)."),
-    ] = None,
-    profile: ProfileOpt = None,
-    *,
-    options: RunOptions,
-) -> None:
-    """Show XT.com lever (margin) balances: base and quote of each pair, loans and interest."""
-    _run_exchange("xt", profile, Selection(symbols=split_codes(symbol)), options)
+def _add_exchange_command(name: str, entry: Exchange) -> None:
+    """`balctl <exchange>`: one command per registry entry, with its narrowing option."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = []
+    option = entry.option
+    if option is not None:
+        completion = _complete_symbol if option.field == "symbols" else None
+        annotation = Annotated[Optional[str], typer.Option(option.flag, metavar=option.metavar, help=option.help,
+                                                           autocompletion=completion)]
+        parameters.append(inspect.Parameter("narrow", keyword, annotation=annotation, default=None))
+    parameters.append(inspect.Parameter("profile", keyword, annotation=ProfileOpt, default=None))
+    parameters.append(inspect.Parameter("options", keyword, annotation=RunOptions))
+
+    def command(*, profile: str | None = None, narrow: str | None = None, options: RunOptions) -> None:
+        selection = Selection(**{option.field: split_codes(narrow)}) if option else Selection()
+        _run_exchange(name, profile, selection, options)
+
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__doc__ = entry.help
+    command.__name__ = name
+    app.command(name, epilog=_examples(entry.examples))(common_options(command))
 
 
-@app.command(epilog="Examples:\n\n  balctl coinswitch\n\n  balctl coinswitch -o csv --append wallet.csv")
-@common_options
-def coinswitch(profile: ProfileOpt = None, *, options: RunOptions) -> None:
-    """Show the CoinSwitch PRO futures wallet: balance, margins, and what each symbol locks."""
-    _run_exchange("coinswitch", profile, Selection(), options)
+for _name, _entry in EXCHANGES.items():
+    _add_exchange_command(_name, _entry)
 
 
 @app.command(

@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-EXCHANGE_COMMANDS = ("okx", "xt", "coinswitch")
-"""Commands whose `--profile` takes one profile of that exchange; `all` takes any profile."""
+from balctl.exchanges import EXCHANGES as EXCHANGE_COMMANDS  # `--profile` of these: that exchange's only
 
 
 def complete_profiles(ctx: Any, incomplete: str) -> list[str]:

@@ -81,7 +81,7 @@ def fetch_report(
     )
 
 
-def _parse(exchange: Any, bodies: list[Any], *, status: int) -> Account:
+def _parse(exchange: exchanges.ExchangeModule, bodies: list[Any], *, status: int) -> Account:
     """The exchange's pure parse, with any shape surprise turned into a clean exit 5."""
     try:
         return exchange.parse(bodies)

@@ -56,10 +56,6 @@ ROW_FIELDS = {  # SPEC 5: unified field <- `details[]` field
 }
 
 
-def validate_profile(profile: Any, where: str) -> None:
-    """Nothing beyond the common rules: the passphrase is required by PROFILE_KEYS."""
-
-
 def request_paths(profile: Any, selection: Selection) -> list[str]:
     """One request; `ccy` joined with a bare comma, as OKX documents and signs it."""
     if len(selection.ccy) > MAX_CCY:

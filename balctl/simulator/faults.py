@@ -44,13 +44,15 @@ import threading
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 
+from balctl import exchanges as registry
+
 from .wire import Exchange, SimResponse
 
 KINDS = frozenset(
     {"latency", "status", "html", "broken_json", "truncated", "bad_shape", "refuse", "error_code", "hang"}
 )
 ENDPOINTS = frozenset({"balance", "time", "any"})
-EXCHANGES = frozenset({"okx", "xt", "coinswitch"})
+EXCHANGES = frozenset(registry.EXCHANGES)
 
 _DEFAULT_STATUS = {"status": 503, "html": 502, "broken_json": 200, "truncated": 200, "bad_shape": 200}
 
