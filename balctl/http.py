@@ -29,6 +29,7 @@ from balctl.errors import (
     Unavailable,
     status_error_class,
 )
+from balctl.urls import without_userinfo
 
 log = logging.getLogger("balctl")
 
@@ -137,6 +138,7 @@ class Transport:
     def _send(self, url: str, headers: dict[str, str], who: str) -> tuple[int, Any, Any]:
         """One request; returns (status, decoded JSON, headers) or raises a classified error."""
         started = time.perf_counter()
+        shown = without_userinfo(url)  # -v never logs a proxy password, however short
         try:
             # The URL goes out as built: requests leaves `,` and `_` alone in a ready-made
             # query, whereas `params=` would re-encode it and break the signature.
@@ -146,16 +148,16 @@ class Transport:
                                          timeout=(CONNECT_TIMEOUT, self.timeout))
             content = response.content
         except requests.ConnectTimeout:
-            log.info("%s: GET %s -> connect timeout after %.0f ms", who, url, _elapsed_ms(started))
+            log.info("%s: GET %s -> connect timeout after %.0f ms", who, shown, _elapsed_ms(started))
             raise NetworkError(f"cannot connect to {_host(url)}: no answer within {CONNECT_TIMEOUT:g} s") from None
         except requests.Timeout:
-            log.info("%s: GET %s -> timeout after %.0f ms", who, url, _elapsed_ms(started))
+            log.info("%s: GET %s -> timeout after %.0f ms", who, shown, _elapsed_ms(started))
             raise NetworkError(f"no answer within {self.timeout:g} s") from None
         except requests.RequestException as exc:
-            log.info("%s: GET %s -> %s", who, url, type(exc).__name__)
+            log.info("%s: GET %s -> %s", who, shown, type(exc).__name__)
             raise NetworkError(f"cannot connect to {_host(url)}: {_reason(exc)}") from None
         status = response.status_code
-        log.info("%s: GET %s -> %d (%.0f ms)", who, url, status, _elapsed_ms(started))
+        log.info("%s: GET %s -> %d (%.0f ms)", who, shown, status, _elapsed_ms(started))
         if response.is_redirect:
             raise BadResponse(f"HTTP {status}: redirected to {_host(response.headers.get('Location', '?'))}; "
                               "not followed (check base_url)", status=status)
@@ -231,9 +233,17 @@ def _elapsed_ms(started: float) -> float:
 
 
 def _host(url: str) -> str:
-    """The host (and port) of a URL, without any `user:password@`."""
-    host = url.split("/")[2] if "//" in url else url
-    return host.rpartition("@")[2]
+    """The host (and port) of a URL as urllib3 reads it (so as requests connects), without
+    any `user:password@`; a URL that does not parse (a hostile Location) is said to be so."""
+    from urllib3.util import parse_url
+
+    try:
+        parts = parse_url(url)
+    except ValueError:  # LocationParseError and friends
+        return "an unparsable URL"
+    if not parts.host:
+        return "a URL without a host"
+    return parts.host + (f":{parts.port}" if parts.port is not None else "")
 
 
 def _reason(exc: requests.RequestException) -> str:

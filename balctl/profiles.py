@@ -14,15 +14,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from balctl import exchanges
 from balctl.errors import ProfileError, redact
+from balctl.urls import UrlRefused, parse_base_url
 
 SECRET_KEYS = ("api_secret", "passphrase")
 COMMON_KEYS: dict[str, bool] = {"exchange": True, "api_key": True, "api_secret": True, "base_url": False}
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 LOOPBACK_HOSTS = {"localhost"}
+USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\\]*)@")
+"""A `user:password@` as written in the file, before `${NAME}` is expanded."""
 
 
 @dataclass(frozen=True)
@@ -101,13 +103,17 @@ class ProfileFile(Mapping[str, Profile]):
 
 def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> ProfileFile:
     """Read and check the file; raises ProfileError for a problem of the file as a whole."""
+    _refuse_if_writable(path)
     document = _read_yaml(path)
     section = document.get("profiles") if isinstance(document, dict) else None
     if not isinstance(section, dict) or not section:
         raise ProfileError(f"{path}: 'profiles' is missing or not a mapping of profile names")
-    unknown = [str(key) for key in document if key != "profiles"]
+    # `x-...` keys are free, as in docker-compose: a place for `x-common: &common` anchors
+    # that profiles merge with `<<: *common`
+    unknown = [str(key) for key in document if key != "profiles" and not str(key).startswith("x-")]
     if unknown:
-        raise ProfileError(f"{path}: unknown top-level key '{unknown[0]}' (only 'profiles' is allowed)")
+        raise ProfileError(f"{path}: unknown top-level key '{unknown[0]}' "
+                           "(only 'profiles', and 'x-...' for shared settings)")
     if any(_holds_literal_secret(entry) for entry in section.values()):
         _refuse_if_shared(path)
     entries: dict[str, Profile | ProfileError] = {}
@@ -115,7 +121,7 @@ def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> Profil
     for key, entry in section.items():
         name = str(key)
         exchange = entry.get("exchange") if isinstance(entry, dict) else None
-        exchanges_of[name] = exchange if exchange in exchanges.EXCHANGES else None
+        exchanges_of[name] = exchange if _known_exchange(exchange) else None
         try:
             entries[name] = _build_profile(path, name, entry, environ)
         except ProfileError as problem:
@@ -179,15 +185,28 @@ def _read_yaml(path: Path) -> Any:
 
 
 def _strict_loader(yaml: Any) -> type:
-    """`yaml.SafeLoader`, except that a key written twice is an error: YAML would keep the
-    last one silently, hiding a profile, or a literal secret from the chmod-600 check."""
+    """`yaml.SafeLoader` with three changes for a file of named profiles:
+
+    - a key written twice is an error: YAML would keep the last one silently, hiding a
+      profile, or a literal secret from the chmod-600 check;
+    - a plain key is the text the user wrote: a profile named `on`, `yes`, `1` or `null`
+      is that name, not True, 1 or None (YAML 1.1 reads the value, the user meant the word);
+    - merge keys (`<<: *base`) work as usual, sharing settings between profiles; a key
+      written out next to a merge overrides the merged one, as YAML defines.
+    """
+    merge_tag = "tag:yaml.org,2002:merge"
+    str_tag = "tag:yaml.org,2002:str"
 
     class StrictLoader(yaml.SafeLoader):
         def construct_mapping(self, node: Any, deep: bool = False) -> dict:
             seen = set()
             for key_node, _ in node.value:
+                if key_node.tag == merge_tag:
+                    continue
+                if isinstance(key_node, yaml.ScalarNode):
+                    key_node.tag = str_tag  # the key as written
                 key = self.construct_object(key_node, deep=deep)
-                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                if not isinstance(key, str):
                     continue  # unhashable keys: SafeLoader reports those itself
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
@@ -204,9 +223,11 @@ def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]
     if not isinstance(entry, dict):
         raise ProfileError(f"{where}: must be a mapping of keys")
     exchange_name = entry.get("exchange")
-    if exchange_name not in exchanges.EXCHANGES:
+    if not _known_exchange(exchange_name):
+        shown = repr(exchange_name) if isinstance(exchange_name, (str, int, float, bool)) or exchange_name is None \
+            else f"a {_yaml_kind(exchange_name)}"
         raise ProfileError(
-            f"{where}: key 'exchange': unknown exchange {exchange_name!r} "
+            f"{where}: key 'exchange': unknown exchange {shown} "
             f"(one of: {', '.join(exchanges.EXCHANGES)})"
         )
     module = exchanges.load(exchange_name)
@@ -244,11 +265,18 @@ def _holds_literal_secret(entry: Any) -> bool:
     """Whether a profile writes a secret into the file rather than as `${NAME}`."""
     if not isinstance(entry, dict):
         return False
-    return any(
+    if any(
         entry.get(key) is not None
         and not (isinstance(entry[key], str) and ENV_REFERENCE.fullmatch(entry[key].strip()))
         for key in SECRET_KEYS
-    )
+    ):
+        return True
+    url = entry.get("base_url")
+    userinfo = USERINFO.match(url.strip()) if isinstance(url, str) else None
+    if userinfo is None or ":" not in userinfo.group(1):
+        return False
+    password = userinfo.group(1).partition(":")[2]
+    return bool(password) and not ENV_REFERENCE.fullmatch(password)
 
 
 def _resolve(where: str, key: str, raw: Any, environ: Mapping[str, str]) -> tuple[Any, str]:
@@ -295,23 +323,21 @@ def _symbols(where: str, value: Any) -> tuple[str, ...]:
 
 
 def _base_url(where: str, value: Any) -> str:
-    """https only, except to this machine (the simulator, a local proxy)."""
+    """https only, except to this machine (the simulator, a local proxy); read as the HTTP
+    library will read it (balctl.urls), so the host checked is the host connected to."""
     if not isinstance(value, str):
         raise ProfileError(f"{where}: key 'base_url' must be a URL")
     try:
-        parts = urlsplit(value.strip())
-        redact.add(parts.password)  # a proxy's `user:password@` is a secret too
-        host = parts.hostname
-    except ValueError:  # e.g. `https://[::1` (urlsplit, or .hostname on a bad port)
-        host = None
-    if host is None or parts.scheme not in ("https", "http"):
-        # the value is not quoted: it may hold a proxy password
-        raise ProfileError(f"{where}: key 'base_url' is not an http(s) URL such as https://www.okx.com")
-    if parts.scheme == "http" and not _is_loopback(host):
+        url = parse_base_url(value.strip())
+    except UrlRefused as refusal:  # the value is not quoted: it may hold a proxy password
+        raise ProfileError(f"{where}: key 'base_url' {refusal}") from None
+    redact.add(url.password)  # a proxy's `user:password@` is a secret too
+    if url.scheme == "http" and not _is_loopback(url.bare_host):
         raise ProfileError(
-            f"{where}: key 'base_url': plain http is only allowed to a loopback host; use https://"
+            f"{where}: key 'base_url': plain http is only allowed to a loopback host "
+            f"(not {url.host}); use https://"
         )
-    return value.strip().rstrip("/")
+    return url.text()
 
 
 def _is_loopback(host: str) -> bool:
@@ -321,6 +347,20 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _refuse_if_writable(path: Path) -> None:
+    """Like ssh's StrictModes: a profile file that another local user can write lets them
+    point `base_url` at their own server and collect the credentials, wherever the
+    credentials come from. Windows has no POSIX modes: its ACLs are not checked."""
+    if os.name != "posix":
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # reading it says why (missing, unreadable)
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ProfileError(f"{path}: is writable by group or others", hint=f"chmod 600 {path}")
 
 
 def _refuse_if_shared(path: Path) -> None:
@@ -334,6 +374,15 @@ def _refuse_if_shared(path: Path) -> None:
             f"{path}: holds literal secrets but is readable by group or others",
             hint=f"chmod 600 {path}",
         )
+
+
+def _known_exchange(value: Any) -> bool:
+    """`exchange:` written as a list or mapping is unhashable: not an exchange, not a crash."""
+    return isinstance(value, str) and value in exchanges.EXCHANGES
+
+
+def _yaml_kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else "mapping" if isinstance(value, dict) else type(value).__name__
 
 
 def _os_reason(exc: Exception) -> str:

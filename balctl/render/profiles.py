@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any, TextIO
-from urllib.parse import urlsplit, urlunsplit
 
 from balctl.errors import BalctlError
+from balctl.urls import UrlRefused, parse_base_url, without_userinfo
 
 MASK = "****"
 SHOWN_KEY_CHARS = 4
@@ -71,15 +71,12 @@ def mask_key(key: str | None) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The base URL without `user:password@` (a proxy's credentials are secrets too)."""
+    """The base URL as balctl connects to it, without `user:password@` (a proxy's
+    credentials are secrets too)."""
     try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, f"{MASK}@{host}", parts.path, parts.query, parts.fragment))
+        return parse_base_url(url).display()
+    except UrlRefused:  # a Profile is only built from an accepted URL; still never show userinfo
+        return without_userinfo(url)
 
 
 def table_text(rows: list[dict[str, Any]], out: TextIO, *, source: Any = None) -> str:
