@@ -75,14 +75,19 @@ def _config_path(ctx: Any, environ: Mapping[str, str] = os.environ) -> Path:
 
 
 def _xt_entry(entries: dict[str, dict[str, Any]], name: Any) -> dict[str, Any] | None:
-    """The profile `balctl xt` would use (balctl.profiles.choose_profile's rule), or None."""
-    if isinstance(name, str) and name:
-        entry = entries.get(name)
-        return entry if entry is not None and entry.get("exchange") == "xt" else None
-    if entries.get("xt", {}).get("exchange") == "xt":
-        return entries["xt"]
-    candidates = [entry for entry in entries.values() if entry.get("exchange") == "xt"]
-    return candidates[0] if len(candidates) == 1 else None
+    """The profile `balctl xt` would use (the command's own chooser), or None."""
+    from balctl.errors import ProfileError
+    from balctl.profiles import choose_profile_name
+
+    def exchange_of(profile: str) -> str | None:
+        exchange = entries[profile].get("exchange")
+        return exchange if isinstance(exchange, str) and exchange in EXCHANGE_COMMANDS else None
+
+    try:
+        chosen = choose_profile_name(Path(), list(entries), exchange_of, "xt", name or None)
+    except ProfileError:
+        return None
+    return entries[chosen] if exchange_of(chosen) == "xt" else None
 
 
 def _symbols(value: Any) -> list[str]:
@@ -109,27 +114,3 @@ def _given_on_command_line(ctx: Any, name: str) -> Any:
     """The value only if it was typed (not taken from an environment variable)."""
     source = ctx.get_parameter_source(name)
     return _param(ctx, name) if getattr(source, "name", None) == "COMMANDLINE" else None
-
-
-SHELLS = ("bash", "zsh", "fish")
-"""The shells whose scripts are committed under completions/ (scripts/gen_completions.py)."""
-
-
-def completion_scripts() -> dict[str, str]:
-    """`{file name: text}` of completions/balctl.{bash,zsh,fish}, from Typer's own templates.
-
-    The same text `balctl --show-completion SHELL` prints: the script only calls back into
-    `balctl` with `_BALCTL_COMPLETE=complete_<shell>`, so it changes only with Typer.
-    """
-    from typer.completion import get_completion_script
-
-    from balctl.cli import app
-
-    prog_name = app.info.name or "balctl"
-    complete_var = "_{}_COMPLETE".format(prog_name.replace("-", "_").upper())
-    return {
-        f"{prog_name}.{shell}": get_completion_script(
-            prog_name=prog_name, complete_var=complete_var, shell=shell
-        ) + "\n"
-        for shell in SHELLS
-    }

@@ -10,7 +10,7 @@ import ipaddress
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,25 +131,36 @@ def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> Profil
 
 
 def choose_profile(profiles: ProfileFile, exchange: str, name: str | None) -> Profile:
-    """The profile an exchange command uses (SPEC 2): named, else same-named, else the only one."""
-    path = profiles.path
+    """The profile an exchange command uses: named, else same-named, else the only one."""
+    return profiles[choose_profile_name(profiles.path, list(profiles), profiles.exchange_of, exchange, name)]
+
+
+def choose_profile_name(
+    path: Path, names: list[str], exchange_of: Callable[[str], str | None], exchange: str, name: str | None
+) -> str:
+    """Which profile `balctl <exchange> [-p NAME]` means, from names and exchanges alone.
+
+    Shared by the commands and by shell completion (which reads the file leniently), so
+    that completion offers exactly what the command would use. `exchange_of` gives a
+    profile's exchange when the file names a known one, else None.
+    """
     if name is not None:
-        if name not in profiles:
-            raise ProfileError(f"{path}: no profile named '{name}' (have: {', '.join(profiles)})")
-        other = profiles.exchange_of(name)
+        if name not in names:
+            raise ProfileError(f"{path}: no profile named '{name}' (have: {', '.join(names)})")
+        other = exchange_of(name)
         if other is not None and other != exchange:
             raise ProfileError(f"{path}: profile '{name}' is a {other} profile, not {exchange}")
-        return profiles[name]
-    if exchange in profiles and profiles.exchange_of(exchange) in (exchange, None):
-        return profiles[exchange]  # raises the profile's own error if it is broken
-    candidates = [p for p in profiles if profiles.exchange_of(p) == exchange]
-    unknown = [p for p in profiles if profiles.exchange_of(p) is None]
+        return name
+    if exchange in names and exchange_of(exchange) in (exchange, None):
+        return exchange  # using it raises the profile's own error if it is broken
+    candidates = [p for p in names if exchange_of(p) == exchange]
+    unknown = [p for p in names if exchange_of(p) is None]
     if unknown and len(candidates) <= 1:
         # `exchange: OKX` (a typo) might have been meant for this command: say so rather
         # than silently pick another account
-        return profiles[unknown[0]]
+        return unknown[0]
     if len(candidates) == 1:
-        return profiles[candidates[0]]
+        return candidates[0]
     if not candidates:
         raise ProfileError(f"{path}: no {exchange} profile in the file")
     raise ProfileError(

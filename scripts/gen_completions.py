@@ -14,11 +14,29 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "completions"
+SHELLS = ("bash", "zsh", "fish")
+
+
+def completion_scripts() -> dict[str, str]:
+    """`{file name: text}` of completions/balctl.{bash,zsh,fish}, from Typer's own templates.
+
+    The same text `balctl --show-completion SHELL` prints: the script only calls back into
+    `balctl` with `_BALCTL_COMPLETE=complete_<shell>`, so it changes only with Typer.
+    """
+    from typer.completion import get_completion_script
+
+    from balctl.cli import app
+
+    prog_name = app.info.name or "balctl"
+    complete_var = "_{}_COMPLETE".format(prog_name.replace("-", "_").upper())
+    return {
+        f"{prog_name}.{shell}": get_completion_script(prog_name=prog_name, complete_var=complete_var, shell=shell)
+        + "\n"
+        for shell in SHELLS
+    }
 
 
 def main(argv: list[str]) -> int:
-    from balctl.completion import completion_scripts
-
     check = "--check" in argv
     stale = []
     for name, text in completion_scripts().items():

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from balctl.cli import app
-from balctl.completion import complete_profiles, complete_symbols, completion_scripts
+from balctl.completion import complete_profiles, complete_symbols
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -192,6 +192,17 @@ def test_symbol_with_several_xt_profiles_and_none_named_xt_completes_nothing(wri
     assert_completes(bash("balctl xt --symbol ", BALCTL_CONFIG=str(path)), [""])
 
 
+def test_symbol_completes_nothing_where_balctl_xt_would_not_use_the_xt_profile(write_config):
+    """A mistyped `exchange: XT` may be the profile meant: `balctl xt` refuses to guess,
+    so completion (the same chooser) offers nothing rather than the other profile's symbols."""
+    path = write_config("""\
+        profiles:
+          margin: {exchange: xt, symbols: [ADA_USDT]}
+          typo: {exchange: XT, symbols: [BTC_USDT]}
+    """)
+    assert_completes(bash("balctl xt --symbol ", BALCTL_CONFIG=str(path)), [""])
+
+
 def test_symbol_completes_the_item_after_a_comma(config):
     assert_completes(bash("balctl xt --symbol BTC_USDT,", BALCTL_CONFIG=str(config)),
                      ["BTC_USDT,ETH_USDT", "BTC_USDT,SOL_USDT"])
@@ -264,6 +275,20 @@ def test_missing_file_in_a_real_process_prints_no_traceback(tmp_path):
 
 # --- the committed scripts ----------------------------------------------------------------
 
+def _generator():
+    """scripts/gen_completions.py, loaded as a module (scripts/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_completions", ROOT / "scripts" / "gen_completions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def completion_scripts() -> dict[str, str]:
+    return _generator().completion_scripts()
+
+
 def test_committed_completion_scripts_are_current():
     stale = [name for name, text in completion_scripts().items()
              if not (ROOT / "completions" / name).exists()
@@ -284,11 +309,7 @@ def test_committed_scripts_call_back_into_balctl():
 
 def test_generator_check_mode_reports_stale_files(tmp_path, monkeypatch):
     """`gen_completions.py --check` exits 1 and says how to fix; a write makes it pass."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gen_completions", ROOT / "scripts" / "gen_completions.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _generator()
     monkeypatch.setattr(module, "OUT", tmp_path / "completions")
     monkeypatch.setattr(module, "ROOT", tmp_path)
     assert module.main(["--check"]) == 1
