@@ -29,6 +29,7 @@ class Output(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
+    prometheus = "prometheus"
 
 
 class BalctlGroup(TyperGroup):
@@ -257,6 +258,42 @@ def all_(
     raise typer.Exit(runner.run(chosen, Selection(), options, single=False))
 
 
+@app.command(
+    epilog="Examples:\n\n  balctl serve\n\n  balctl serve -p okx -p xt --min-interval 60\n\n"
+    "  balctl serve --listen 0.0.0.0:9877   (every interface: put it behind a firewall)",
+)
+def serve(
+    listen: Annotated[
+        str, typer.Option("--listen", metavar="HOST:PORT",
+                          help="Address to serve /metrics on; anything but loopback must be asked for.")
+    ] = "127.0.0.1:9877",
+    profile: Annotated[
+        Optional[list[str]],
+        typer.Option("--profile", "-p", envvar="BALCTL_PROFILE", show_default=False,
+                     autocompletion=_complete_profile, metavar="NAME",
+                     help="Only these profiles (repeat -p); default: every profile of the file."),
+    ] = None,
+    min_interval: Annotated[
+        float, typer.Option("--min-interval", min=0, metavar="SECONDS",
+                            help="Fetch at most this often; scrapes in between get the last result.")
+    ] = 30.0,
+    config: ConfigOpt = None,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Prometheus exporter: /metrics with every profile's balances, fetched on scrape (needs balctl[prometheus])."""
+    from balctl import serve as exporter
+    from balctl.messages import enable_request_log
+    from balctl.profiles import load_profiles, resolve_config_path, select_profiles
+    from balctl.render.prometheus import require
+
+    require()
+    chosen = select_profiles(load_profiles(resolve_config_path(config)), profile or [])
+    if verbose:
+        enable_request_log()
+    exporter.run(chosen, listen=listen, min_interval=min_interval, timeout=timeout)
+
+
 @app.command(epilog="Examples:\n\n  balctl profiles\n\n  balctl profiles -o json | jq '.[].name'")
 def profiles(
     ctx: typer.Context,
@@ -270,7 +307,7 @@ def profiles(
     from balctl.profiles import load_profiles, resolve_config_path
     from balctl.render.profiles import render_profiles
 
-    if output is Output.csv:
+    if output in (Output.csv, Output.prometheus):
         if ctx.get_parameter_source("output").name != "COMMANDLINE":
             output = Output.table  # BALCTL_OUTPUT=csv is meant for balances (cron), not this list
         else:

@@ -26,7 +26,7 @@ from balctl.messages import enable_request_log, report_error
 DEFAULT_TIMEOUT = 10.0
 """Seconds: the per-request timeout when neither --timeout nor BALCTL_TIMEOUT says one."""
 
-OUTPUTS = ("table", "json", "csv")
+OUTPUTS = ("table", "json", "csv", "prometheus")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +51,10 @@ class RunOptions:
             raise UsageError(f"unknown output format {self.output!r} (one of: {', '.join(OUTPUTS)})")
         if self.raw and self.output != "json":
             raise UsageError("--raw works with -o json only")
+        if self.output == "prometheus":  # the optional extra: missing is exit 2 before any fetch
+            from balctl.render.prometheus import require
+
+            require()
 
     @property
     def config_path(self) -> Path:
@@ -99,10 +103,13 @@ def finish(report: Any, options: RunOptions, *, single: bool) -> int:
 
 def _render(report: Any, options: RunOptions, *, single: bool) -> None:
     """An exchange command prints its one snapshot (nothing when it failed); `all` prints
-    the report, and in JSON even when every account failed (the `errors` list)."""
+    the report, and in JSON even when every account failed (the `errors` list). Prometheus
+    metrics always cover every account: a failed one is `balctl_up 0`."""
     from balctl.render import render_report, render_snapshot
 
-    if single:
+    if options.output == "prometheus":
+        render_report(report, options.output, sys.stdout)
+    elif single:
         if report.accounts:
             render_snapshot(report.accounts[0], options.output, sys.stdout, raw=options.raw)
     elif report.accounts or options.output == "json":

@@ -31,6 +31,8 @@ def _renderer(fmt: str, what: str) -> Callable[..., str]:
         from balctl.render import csv as module
     elif fmt == "table":
         from balctl.render import table as module
+    elif fmt == "prometheus":
+        from balctl.render import prometheus as module
     else:  # the CLI validates choices; reaching here is a bug
         raise ValueError(f"unknown output format {fmt!r}")
     return getattr(module, what)
