@@ -27,6 +27,20 @@ AMOUNT_FIELDS: tuple[str, ...] = (
 )
 """The unified amount columns, in output order."""
 
+RISK_FIELDS: tuple[str, ...] = (
+    "adjusted_equity",
+    "margin_ratio",
+    "initial_margin",
+    "maintenance_margin",
+    "unrealized_pnl",
+    "notional",
+)
+"""Account-level risk figures, as an exchange documents them (README: risk figures); null
+where the exchange does not report one. Never computed by balctl from other figures."""
+
+SUMMARY_FIELDS: tuple[str, ...] = ("equity", "loan", *RISK_FIELDS)
+"""The summary's amount fields, in output order (JSON, alerts)."""
+
 MAX_PLACES = 100
 """No real balance has 100 digits before or after the point."""
 
@@ -57,12 +71,26 @@ class Balance:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """Account-level figures: equity and loan in `unit`, plus the exchange's own fields."""
+    """Account-level figures: equity and loan in `unit`, plus the exchange's own fields.
+
+    The risk figures (RISK_FIELDS) default to null so that an exchange that lacks them
+    need not name them: `margin_ratio` is a ratio, the others are amounts in `unit`.
+    """
 
     equity: Decimal | None
     loan: Decimal | None
     unit: str
     native: Any = None
+    adjusted_equity: Decimal | None = None
+    margin_ratio: Decimal | None = None
+    initial_margin: Decimal | None = None
+    maintenance_margin: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
+    notional: Decimal | None = None
+
+    def amounts(self) -> dict[str, Decimal | None]:
+        """Every SUMMARY_FIELDS figure by name, in output order."""
+        return {name: getattr(self, name) for name in SUMMARY_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,7 +133,8 @@ def simulator(shared_simulator):
 
 @pytest.fixture
 def sim_config(simulator, tmp_path):
-    """A profile file (mode 600) with the simulator's profiles: okx, okx-demo, xt, coinswitch."""
+    """A profile file (mode 600) with the simulator's profiles: okx, okx-demo, xt, coinswitch,
+    okx-margin."""
     path = tmp_path / "sim.yaml"
     path.write_text(simulator.profiles_yaml())
     path.chmod(0o600)

@@ -46,6 +46,11 @@ CS_WALLET_FIELDS = {"total": "total_balance", "available": "total_available_bala
                     "order_margin": "total_open_order_margin"}
 CS_SYMBOL_FIELDS = {"frozen": "blocked_balance", "position_margin": "position_margin",
                     "order_margin": "open_order_margin"}
+# issue 11, unified summary risk field <- OKX's top-level field (XT and CoinSwitch: null)
+OKX_RISK = {"adjusted_equity": "adjEq", "margin_ratio": "mgnRatio", "initial_margin": "imr",
+            "maintenance_margin": "mmr", "unrealized_pnl": "upl", "notional": "notionalUsd"}
+NO_RISK = dict.fromkeys(OKX_RISK)
+SUMMARY_KEYS = ["equity", "loan", *OKX_RISK, "unit", "native"]
 
 OKX_BALANCE = "/api/v5/account/balance"
 XT_BALANCE = "/v4/lever/balance"
@@ -98,13 +103,16 @@ def row(market: str | None, asset: str, source: dict[str, Any], fields: dict[str
     return document
 
 
-def expected(exchange: str, *, ccy: tuple[str, ...] = (), symbols: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The snapshot document (without `fetched_at`) for the simulator's sample account."""
+def expected(exchange: str, *, ccy: tuple[str, ...] = (), symbols: tuple[str, ...] = (),
+             profile: str | None = None) -> dict[str, Any]:
+    """The snapshot document (without `fetched_at`) for the simulator's sample account
+    (profile `okx-margin`: its OKX margin account)."""
     if exchange == "okx":
-        top = accounts.okx_account()
+        top = accounts.okx_margin_account() if profile == "okx-margin" else accounts.okx_account()
         details = [d for d in top["details"] if not ccy or d["ccy"] in ccy]
         rows = [row(None, d["ccy"], d, OKX_FIELDS) for d in details]
-        summary = {"equity": top["totalEq"], "loan": None, "unit": "USD",
+        risk = {name: amount_text(top[field]) for name, field in OKX_RISK.items()}
+        summary = {"equity": top["totalEq"], "loan": None, **risk, "unit": "USD",
                    "native": as_output({k: v for k, v in top.items() if k != "details"})}
     elif exchange == "xt":
         results = accounts.xt_accounts()
@@ -117,15 +125,15 @@ def expected(exchange: str, *, ccy: tuple[str, ...] = (), symbols: tuple[str, ..
             native[symbol] = as_output({k: v for k, v in result.items() if k not in ("base", "quote")})
             equity += Decimal(result["usdtNetAmount"])
             loan += Decimal(result["usdtLoanAmount"])
-        summary = {"equity": str(equity), "loan": str(loan), "unit": "USDT", "native": native}
+        summary = {"equity": str(equity), "loan": str(loan), **NO_RISK, "unit": "USDT", "native": native}
     else:
         wallet = accounts.coinswitch_wallet()
         [usdt] = wallet["base_asset_balances"]
         rows = [{**row(None, "USDT", usdt["balances"], CS_WALLET_FIELDS), "native": as_output(usdt)}]
         rows += [row(a["symbol"], a["base_asset"], a, CS_SYMBOL_FIELDS) for a in wallet["asset"]]
-        summary = {"equity": usdt["balances"]["total_balance"], "loan": None, "unit": "USDT",
+        summary = {"equity": usdt["balances"]["total_balance"], "loan": None, **NO_RISK, "unit": "USDT",
                    "native": as_output(wallet["base_asset_balances"])}
-    return {"profile": exchange, "exchange": exchange, "account": ACCOUNT[exchange],
+    return {"profile": profile or exchange, "exchange": exchange, "account": ACCOUNT[exchange],
             "summary": summary, "balances": rows}
 
 
@@ -168,7 +176,7 @@ def test_json_has_every_sample_value_digit_for_digit(simulator, sim_config, exch
     document = load(stdout)
     assert list(document) == ["profile", "exchange", "account", "fetched_at", "summary", "balances"]
     assert_fresh(document.pop("fetched_at"))
-    assert list(document["summary"]) == ["equity", "loan", "unit", "native"]
+    assert list(document["summary"]) == SUMMARY_KEYS
     assert all(list(r) == ROW_KEYS for r in document["balances"])
     assert document == expected(exchange)
     assert stdout.startswith('{\n  "profile": ') and stdout.endswith("\n}\n")  # indent 2, one object
@@ -178,6 +186,22 @@ def test_json_has_every_sample_value_digit_for_digit(simulator, sim_config, exch
         assert wallet["order_margin"] == "-6.778327"
         assert wallet["native"]["balances"]["total_open_order_margin"] == "-6.778327"
         assert (doge["order_margin"], btc["order_margin"]) == ("0.00008854", "-6.77841554")
+
+
+def test_okx_margin_account_has_its_risk_figures_and_loans(simulator, sim_config):
+    """The simulator's second OKX account (its own key): every risk figure with OKX's digits."""
+    stdout = ok(run_balctl("okx", "-p", "okx-margin", "-o", "json", config=sim_config))
+    document = load(stdout)
+    assert_fresh(document.pop("fetched_at"))
+    assert list(document["summary"]) == SUMMARY_KEYS
+    assert document == expected("okx", profile="okx-margin")
+    summary = document["summary"]
+    assert [summary[name] for name in OKX_RISK] == [
+        "5436.56365691809", "2.718281828459045", "3000", "2000", "-312.75", "14650.5"]
+    assert [(r["asset"], r["loan"], r["interest"]) for r in document["balances"] if r["loan"] != "0"] == [
+        ("USDT", "8000", "4.315068493150685"), ("ETH", "2", "0.000493150684931507")]
+    [entry] = balance_requests(simulator)
+    assert (entry.api_key, entry.verified, entry.status) == (simulator.credentials["okx-margin"]["api_key"], True, 200)
 
 
 @pytest.mark.parametrize("exchange", EXCHANGES)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import responses
 
+from balctl.errors import BadResponse
 from balctl.exchanges import okx
 from balctl.profiles import Profile
 from tests.conftest import OKX_PROFILE, fixture_text, invoke, load_fixture
@@ -101,6 +102,27 @@ def test_parse_maps_unified_fields_and_keeps_digits():
     assert account.summary.unit == "USD"
     assert "details" not in account.summary.native
     assert account.summary.native["mgnRatio"] is None
+
+
+def test_parse_maps_the_risk_figures_and_empty_is_null():
+    """adjEq, mgnRatio, imr, mmr, upl, notionalUsd → the summary (issue 11), digits kept."""
+    summary = okx.parse([load_fixture("okx_balance.json")]).summary
+    assert (summary.adjusted_equity, summary.margin_ratio) == (Decimal("55415.624719833286"), None)  # mgnRatio ""
+    assert [str(summary.initial_margin), str(summary.maintenance_margin), str(summary.unrealized_pnl),
+            str(summary.notional)] == ["0", "0", "0", "0"]
+    top = {"totalEq": "1", "adjEq": "5436.56365691809", "mgnRatio": "2.718281828459045", "imr": "3000",
+           "mmr": "2000.000", "upl": "-312.75", "notionalUsd": "", "details": []}
+    summary = okx.parse([{"code": "0", "data": [top]}]).summary
+    assert [None if v is None else str(v) for v in (
+        summary.adjusted_equity, summary.margin_ratio, summary.initial_margin, summary.maintenance_margin,
+        summary.unrealized_pnl, summary.notional)] == [
+        "5436.56365691809", "2.718281828459045", "3000", "2000.000", "-312.75", None]
+    assert summary.loan is None  # OKX has no account-level loan figure
+
+
+def test_a_malformed_risk_figure_is_a_bad_response():
+    with pytest.raises(BadResponse, match="^mgnRatio is not a number: 'n/a'$"):
+        okx.parse([{"code": "0", "data": [{"totalEq": "1", "mgnRatio": "n/a", "details": []}]}])
 
 
 def test_parse_a_thousand_assets():

@@ -243,6 +243,28 @@ def test_okx_ccy_filter_signed_over_the_raw_query(sim):
     assert (mismatch.status_code, mismatch.json()["code"]) == (401, "50113")
 
 
+def test_okx_margin_key_opens_the_margin_account(sim):
+    """One more account, its own key; the other keys keep the sample account (both answers
+    are cached per account, so the order of requests must not matter)."""
+    plain_before = decimal_json(okx_get(sim))["data"][0]
+    margin = decimal_json(okx_get(sim, profile="okx-margin"))["data"][0]
+    assert decimal_json(okx_get(sim))["data"][0] == plain_before
+    assert [d["ccy"] for d in plain_before["details"]] == ["USDT", "BTC", "ETH", "SOL", "OKB"]
+    assert [margin[f] for f in ("adjEq", "mgnRatio", "imr", "mmr", "upl", "notionalUsd")] == [
+        "5436.56365691809", "2.718281828459045", "3000", "2000", "-312.75", "14650.5"]
+    assert Decimal(margin["adjEq"]) / Decimal(margin["mmr"]) == Decimal(margin["mgnRatio"])
+    details = {d["ccy"]: d for d in margin["details"]}
+    assert list(details) == ["BTC", "USDT", "ETH", "DOGE"]
+    assert [(c, d["liab"], d["interest"]) for c, d in details.items() if d["liab"] != "0"] == [
+        ("USDT", "8000", "4.315068493150685"), ("ETH", "2", "0.000493150684931507")]
+    assert margin["totalEq"] == "9520.757027397260273437"
+    assert Decimal(margin["totalEq"]) == sum(Decimal(d["eqUsd"]) for d in details.values())
+    filtered = okx_get(sim, OKX_BALANCE + "?ccy=ETH", profile="okx-margin").json()["data"][0]
+    assert [d["ccy"] for d in filtered["details"]] == ["ETH"] and filtered["mgnRatio"] == "2.718281828459045"
+    assert [(e.api_key, e.verified) for e in sim.log] == [
+        (sim.credentials[p]["api_key"], True) for p in ("okx", "okx-margin", "okx", "okx-margin")]
+
+
 def test_okx_too_many_ccy_is_a_parameter_error(sim):
     path = OKX_BALANCE + "?ccy=" + ",".join(f"C{i}" for i in range(21))
     assert okx_get(sim, path).json()["code"] == "51000"
@@ -524,10 +546,10 @@ def test_big_okx_account():
 def test_profiles_yaml(sim):
     profiles = yaml.safe_load(sim.profiles_yaml())["profiles"]
     assert {name: p["exchange"] for name, p in profiles.items()} == {
-        "okx": "okx", "okx-demo": "okx", "xt": "xt", "coinswitch": "coinswitch"}
+        "okx": "okx", "okx-demo": "okx", "xt": "xt", "coinswitch": "coinswitch", "okx-margin": "okx"}
     assert all(p["base_url"] == sim.base_url for p in profiles.values())
     assert profiles["xt"]["symbols"] == ["BTC_USDT", "ETH_USDT"]
-    assert (profiles["okx"]["demo"], profiles["okx-demo"]["demo"]) == (False, True)
+    assert [profiles[name]["demo"] for name in ("okx", "okx-demo", "okx-margin")] == [False, True, False]
     assert profiles["coinswitch"]["api_key"] == sim.credentials["coinswitch"]["api_key"]
 
 

@@ -55,6 +55,15 @@ ROW_FIELDS = {  # SPEC 5: unified field <- `details[]` field
     "usd_value": "eqUsd",
 }
 
+RISK_SUMMARY_FIELDS = {  # unified summary field <- top-level field (README: risk figures)
+    "adjusted_equity": "adjEq",
+    "margin_ratio": "mgnRatio",
+    "initial_margin": "imr",
+    "maintenance_margin": "mmr",
+    "unrealized_pnl": "upl",
+    "notional": "notionalUsd",
+}
+
 
 def request_paths(profile: Any, selection: Selection) -> list[str]:
     """One request; `ccy` joined with a bare comma, as OKX documents and signs it."""
@@ -125,5 +134,6 @@ def parse(bodies: list[Any]) -> Account:
         loan=None,
         unit="USD",
         native=nullify({key: value for key, value in top.items() if key != "details"}),
+        **{unified: amount(top.get(name), field_name=name) for unified, name in RISK_SUMMARY_FIELDS.items()},
     )
     return Account(summary=summary, balances=rows)

@@ -12,7 +12,7 @@ import json
 from decimal import Decimal
 from typing import Any, TextIO
 
-from balctl.model import AMOUNT_FIELDS, Balance, Report, Snapshot, format_amount, iso_millis
+from balctl.model import AMOUNT_FIELDS, RISK_FIELDS, Balance, Report, Snapshot, format_amount, iso_millis
 
 INDENT = "  "
 
@@ -34,6 +34,7 @@ def snapshot_document(snapshot: Snapshot, *, raw: bool = False) -> dict[str, Any
         "summary": {
             "equity": format_amount(snapshot.summary.equity),
             "loan": format_amount(snapshot.summary.loan),
+            **{name: format_amount(getattr(snapshot.summary, name)) for name in RISK_FIELDS},
             "unit": snapshot.summary.unit,
             "native": snapshot.summary.native,
         },

@@ -13,6 +13,15 @@ OKX trading account (multi-currency margin mode), ``details`` in this order:
   ``eqUsd``. ``okx_account(n)`` pads the list to ``n`` generated currencies
   for benchmarks.
 
+OKX margin account (profile ``okx-margin``, its own key), multi-currency margin close
+to liquidation: ``mgnRatio`` 2.718281828459045 (``adjEq`` 5436.56365691809 over ``mmr``
+2000), ``imr`` 3000, ``upl`` -312.75, ``notionalUsd`` 14650.5; ``details``:
+    BTC   0.35 collateral, 0.3 of it frozen for orders
+    USDT  borrowed and spent: ``liab`` 8000, ``interest`` 4.315068493150685, ``eq`` negative
+    ETH   borrowed and spent: ``liab`` 2, ``interest`` 0.000493150684931507
+    DOGE  25000 collateral
+  ``totalEq`` is the sum of ``eqUsd`` (9520.757027397260273437).
+
 XT lever accounts, keyed by the lower-case symbol XT uses on the wire:
     btc_usdt  base ``btc`` with a loan and interest; ``usdtNetAmount`` etc. are
               JSON numbers with 18+ significant digits
@@ -193,6 +202,92 @@ def okx_account(assets: int | None = None) -> dict[str, Any]:
         details += [_generated_detail(i, code) for i, code in zip(range(assets - len(details)), extra)]
     total = sum((Decimal(d["eqUsd"]) for d in details), Decimal(0))
     return {**_OKX_TOP_LEVEL, "details": details, "totalEq": str(total), "uTime": OKX_UTIME}
+
+
+_OKX_MARGIN_DETAILS: list[dict[str, Any]] = [
+    {
+        "ccy": "BTC",
+        "eq": "0.35",
+        "cashBal": "0.35",
+        "availBal": "0.05",
+        "availEq": "0.05",
+        "frozenBal": "0.3",
+        "ordFrozen": "0.3",
+        "disEq": "19451.25",
+        "eqUsd": "20475.00",
+        "maxLoan": "0.12",
+        "twap": "3",
+        "frpType": "1",
+        "collateralEnabled": True,
+    },
+    {
+        "ccy": "USDT",
+        "eq": "-8004.315068493150685",
+        "cashBal": "-8000",
+        "liab": "8000",
+        "crossLiab": "8000",
+        "interest": "4.315068493150685",
+        "eqUsd": "-8002.714205479452054863",
+        "disEq": "-8002.714205479452054863",
+        "maxLoan": "950",
+        "twap": "3",
+        "frpType": "1",
+        "collateralEnabled": True,
+    },
+    {
+        "ccy": "ETH",
+        "eq": "-2.000493150684931507",
+        "cashBal": "-2",
+        "liab": "2",
+        "crossLiab": "2",
+        "interest": "0.000493150684931507",
+        "eqUsd": "-6201.5287671232876717",
+        "disEq": "-6201.5287671232876717",
+        "maxLoan": "0.3",
+        "twap": "2",
+        "frpType": "1",
+        "collateralEnabled": True,
+        "autoLendStatus": "unsupported",
+    },
+    {
+        "ccy": "DOGE",
+        "eq": "25000",
+        "cashBal": "25000",
+        "availBal": "25000",
+        "availEq": "25000",
+        "disEq": "2925",
+        "eqUsd": "3250.00",
+        "maxLoan": "10000",
+        "collateralEnabled": True,
+    },
+]
+
+_OKX_MARGIN_TOP_LEVEL: dict[str, Any] = {
+    "adjEq": "5436.56365691809",
+    "availEq": "436.56365691809",
+    "borrowFroz": "0",
+    "delta": "",
+    "deltaLever": "",
+    "deltaNeutralStatus": "0",
+    "imr": "3000",
+    "isoEq": "0",
+    "mgnRatio": "2.718281828459045",
+    "mmr": "2000",
+    "notionalUsd": "14650.5",
+    "notionalUsdForBorrow": "14204.24",
+    "notionalUsdForFutures": "0",
+    "notionalUsdForOption": "0",
+    "notionalUsdForSwap": "446.26",
+    "ordFroz": "17550",
+    "upl": "-312.75",
+}
+
+
+def okx_margin_account() -> dict[str, Any]:
+    """The OKX ``data[0]`` object of the margin account near liquidation (profile okx-margin)."""
+    details = [okx_detail(**d) for d in _OKX_MARGIN_DETAILS]
+    total = sum((Decimal(d["eqUsd"]) for d in details), Decimal(0))
+    return {**_OKX_MARGIN_TOP_LEVEL, "details": details, "totalEq": str(total), "uTime": OKX_UTIME}
 
 
 def _generated_codes() -> Iterator[str]:

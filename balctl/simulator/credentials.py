@@ -23,6 +23,12 @@ OKX_DEMO = OkxKey(
     passphrase="Sim-Demo-Passphrase-2",
     demo=True,
 )
+OKX_MARGIN = OkxKey(
+    api_key="5a93c0e7-1d42-4b6f-a8e5-3c7d9b0f2e18",
+    secret="A4C81E0F7B3D9265C0E8A1F4B7D23C95",
+    passphrase="Sim-Margin-Passphrase-3",
+)
+"""Opens the margin account near liquidation (accounts.okx_margin_account) instead of the sample."""
 XT = XtKey(
     api_key="4d8f1b2c-6a39-47e5-8c0d-b7e2f9a31c64",
     secret="5f2c8e1a9b3d7046c2e8f1a5b9d3c7e0f4a8b2d6",
@@ -37,6 +43,7 @@ def as_dict() -> dict[str, dict[str, Any]]:
         "okx-demo": _okx(OKX_DEMO),
         "xt": {"api_key": XT.api_key, "api_secret": XT.secret},
         "coinswitch": {"api_key": public_key_hex(COINSWITCH_SEED), "api_secret": COINSWITCH_SEED},
+        "okx-margin": _okx(OKX_MARGIN),
     }
 
 

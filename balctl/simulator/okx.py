@@ -142,16 +142,22 @@ def select(account: Mapping[str, Any], codes: list[str]) -> dict[str, Any]:
 
 
 class Okx:
-    """The OKX endpoints over one sample account."""
+    """The OKX endpoints over one sample account, or another one for the keys in ``key_accounts``."""
 
     name = "okx"
     balance_path = BALANCE_PATH
     time_path = TIME_PATH
 
-    def __init__(self, keys: Mapping[str, OkxKey], account: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        keys: Mapping[str, OkxKey],
+        account: Mapping[str, Any],
+        key_accounts: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.keys = dict(keys)
         self.account = account
-        self._full_body: bytes | None = None
+        self.key_accounts = dict(key_accounts or {})
+        self._full_bodies: dict[str | None, bytes] = {}
 
     def api_key(self, headers: Mapping[str, str]) -> str | None:
         return headers.get("ok-access-key") or None
@@ -160,13 +166,15 @@ class Okx:
         return check(req.headers, req.method, req.raw_path, req.now_ms, self.keys)
 
     def balance(self, req: SimRequest) -> SimResponse:
+        """Called after authentication, so the key is a known one."""
+        key = self.api_key(req.headers)
         ccy = req.params().get("ccy")
         if ccy is None:
-            return SimResponse(status=200, body=self._full(), code="0")
+            return SimResponse(status=200, body=self._full(key), code="0")
         codes = ccy.split(",")
         if len(codes) > MAX_CCY or "" in codes:
             return error("51000")
-        return json_response(200, self._envelope(select(self.account, codes)), "0")
+        return json_response(200, self._envelope(select(self._account(key), codes)), "0")
 
     def server_time(self, now_ms: int) -> SimResponse:
         return json_response(200, {"code": "0", "data": [{"ts": str(now_ms)}], "msg": ""}, "0")
@@ -188,11 +196,16 @@ class Okx:
         """``data`` as an object where OKX sends a list."""
         return json_response(200, {"code": "0", "data": {"totalEq": "1"}, "msg": ""}, "0")
 
-    def _full(self) -> bytes:
-        """The unfiltered body, built once: it is the same for every request."""
-        if self._full_body is None:
-            self._full_body = to_json(self._envelope(self.account)).encode()
-        return self._full_body
+    def _account(self, key: str | None) -> Mapping[str, Any]:
+        return self.key_accounts.get(key, self.account) if key else self.account
+
+    def _full(self, key: str | None) -> bytes:
+        """The unfiltered body, built once per account: it is the same for every request."""
+        account_key = key if key in self.key_accounts else None
+        body = self._full_bodies.get(account_key)
+        if body is None:
+            body = self._full_bodies[account_key] = to_json(self._envelope(self._account(key))).encode()
+        return body
 
     @staticmethod
     def _envelope(account: Mapping[str, Any]) -> dict[str, Any]:

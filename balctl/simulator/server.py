@@ -77,8 +77,9 @@ class Simulator:
         self._thread: threading.Thread | None = None
         self._routes = _routes(
             Okx(
-                {k.api_key: k for k in (credentials.OKX_LIVE, credentials.OKX_DEMO)},
+                {k.api_key: k for k in (credentials.OKX_LIVE, credentials.OKX_DEMO, credentials.OKX_MARGIN)},
                 accounts.okx_account(okx_assets),
+                {credentials.OKX_MARGIN.api_key: accounts.okx_margin_account()},
             ),
             Xt({credentials.XT.api_key: credentials.XT}, accounts.xt_accounts()),
             CoinSwitch([public_key_hex(credentials.COINSWITCH_SEED)], accounts.coinswitch_wallet()),
@@ -129,7 +130,7 @@ class Simulator:
 
     @property
     def credentials(self) -> dict[str, dict[str, Any]]:
-        """A fresh copy of the built-in keys, by profile name (okx, okx-demo, xt, coinswitch)."""
+        """A fresh copy of the built-in keys, by profile name (okx, okx-demo, xt, coinswitch, okx-margin)."""
         return credentials.as_dict()
 
     def add_fault(self, fault: Fault, exchange: str | None = None, api_key: str | None = None) -> Fault:
