@@ -7,9 +7,11 @@ and exits with the class's `exit_code` (SPEC section 7). Nothing else prints err
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from enum import IntEnum
+from typing import Any, Self
 
 
 class ExitCode(IntEnum):
@@ -47,11 +49,19 @@ class BalctlError(Exception):
         self.hint = hint
         self.status = status
 
-    def for_account(self, exchange: str, profile: str) -> BalctlError:
-        """Fill in which account failed (the HTTP layer does not know profile names)."""
-        self.exchange = self.exchange or exchange
-        self.profile = self.profile or profile
-        return self
+    def evolve(self, **changes: Any) -> Self:
+        """A copy with some fields changed. An error is never changed once raised: another
+        thread, or the `errors` list of a report, may hold it already."""
+        clone = copy.copy(self)
+        for name, value in changes.items():
+            setattr(clone, name, value)
+        clone.args = (clone.message,)
+        clone.__cause__ = self.__cause__
+        return clone
+
+    def for_account(self, exchange: str, profile: str) -> Self:
+        """This error naming the account it happened to (the HTTP layer knows no profiles)."""
+        return self.evolve(exchange=self.exchange or exchange, profile=self.profile or profile)
 
     def line(self) -> str:
         """The one-line message, without the `balctl: ` prefix."""

@@ -86,9 +86,7 @@ def _parse(exchange: exchanges.ExchangeModule, bodies: list[Any], *, status: int
     try:
         return exchange.parse(bodies)
     except BadResponse as exc:
-        exc.message = f"HTTP {status}: {exc.message}"
-        exc.status = status
-        raise
+        raise exc.evolve(message=f"HTTP {status}: {exc.message}", status=status) from None
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise BadResponse(f"HTTP {status}: unexpected response shape ({type(exc).__name__})",
                           status=status) from None

@@ -129,9 +129,9 @@ class Transport:
         try:
             exchange.check(status, body)
         except NetworkError as exc:  # a 503 may say when to come back, not only a 429
-            if exc.retry_after is None:
-                exc.retry_after = parse_retry_after(response_headers.get("Retry-After"))
-            raise
+            if exc.retry_after is not None:
+                raise
+            raise exc.evolve(retry_after=parse_retry_after(response_headers.get("Retry-After"))) from None
         _check_status(status, response_headers)
         return status, body
 
@@ -197,10 +197,10 @@ def _check_status(status: int, headers: Any) -> None:
     kind = status_error_class(status) or (BadResponse if status >= 400 else None)
     if kind is None:
         return
-    error = kind(f"HTTP {status}: {STATUS_MESSAGES.get(kind, 'unexpected error answer')}", status=status)
-    if isinstance(error, NetworkError):
-        error.retry_after = parse_retry_after(headers.get("Retry-After"))
-    raise error
+    message = f"HTTP {status}: {STATUS_MESSAGES.get(kind, 'unexpected error answer')}"
+    if issubclass(kind, NetworkError):
+        raise kind(message, status=status, retry_after=parse_retry_after(headers.get("Retry-After")))
+    raise kind(message, status=status)
 
 
 def _new_session() -> requests.Session:

@@ -125,8 +125,7 @@ def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> Profil
         try:
             entries[name] = _build_profile(path, name, entry, environ)
         except ProfileError as problem:
-            problem.profile, problem.exchange = name, exchanges_of[name]
-            entries[name] = problem
+            entries[name] = problem.evolve(profile=name, exchange=exchanges_of[name])
     return ProfileFile(path, entries, exchanges_of)
 
 
