@@ -169,8 +169,9 @@ class Transport:
             raise BadResponse(f"HTTP {status}: {_describe_non_json(content)}", status=status) from None
         return status, body, response.headers
 
-    def _correct_clock(self, exchange: ModuleType, profile: Any, refusal: TimestampRejected) -> None:
-        """Measure the exchange's clock against ours and keep the offset for this host."""
+    def clock_offset_ms(self, exchange: ModuleType, profile: Any) -> int:
+        """The exchange's clock minus ours, in ms, from its public time endpoint (one request,
+        not retried): its answer is taken to be from the middle of the round trip."""
         before = self._clock_ms()
         status, body, headers = self._send(profile.base_url + exchange.TIME_PATH, {}, _who(exchange, profile))
         after = self._clock_ms()
@@ -179,7 +180,16 @@ class Transport:
             server_ms = exchange.parse_server_time(body)
         except (KeyError, IndexError, TypeError, ValueError):
             raise BadResponse(f"HTTP {status}: unexpected server-time response", status=status) from None
-        offset = server_ms - (before + after) // 2
+        return server_ms - (before + after) // 2
+
+    def remember_offset(self, profile: Any, offset_ms: int) -> None:
+        """Sign this host's later requests with the exchange's time (`profiles check` measured it)."""
+        with self._lock:
+            self._offsets[profile.base_url] = offset_ms
+
+    def _correct_clock(self, exchange: ModuleType, profile: Any, refusal: TimestampRejected) -> None:
+        """Measure the exchange's clock against ours and keep the offset for this host."""
+        offset = self.clock_offset_ms(exchange, profile)
         if not refusal.certain and abs(offset) < SKEW_WORTH_CORRECTING_MS:
             raise AuthError(refusal.message, code=refusal.code, hint=refusal.hint, status=refusal.status)
         with self._lock:

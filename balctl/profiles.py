@@ -22,9 +22,21 @@ from balctl.urls import UrlRefused, parse_base_url
 SECRET_KEYS = ("api_secret", "passphrase")
 COMMON_KEYS: dict[str, bool] = {"exchange": True, "api_key": True, "api_secret": True, "base_url": False}
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+KEYRING_REFERENCE = re.compile(r"\$\{keyring:([^}\s]+)\}")
+"""`${keyring:NAME}`: the secret stored in the OS keyring under service `balctl`, user NAME."""
 LOOPBACK_HOSTS = {"localhost"}
 USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\\]*)@")
 """A `user:password@` as written in the file, before `${NAME}` is expanded."""
+
+
+class UnsetVariables(ProfileError):
+    """A profile whose `${VAR}` references are unset: all of them named in one message.
+
+    `profiles add` writes such a profile all the same (the variables may be exported later)."""
+
+    def __init__(self, message: str, names: list[str]) -> None:
+        super().__init__(message)
+        self.names = names
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ class Profile:
     demo: bool = False
     symbols: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
-    """Where each credential came from: `file`, or `env NAME`."""
+    """Where each credential came from: `file`, `env NAME` or `keyring NAME`."""
 
 
 def default_config_path(environ: Mapping[str, str] = os.environ) -> Path:
@@ -182,7 +194,9 @@ def _read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProfileError(
-            f"{path}: profile file not found (copy config.example.yaml there, or use --config)"
+            f"{path}: profile file not found",
+            hint="create it with 'balctl init' (or 'balctl profiles add'); "
+                 "'balctl profiles example' prints an annotated example; or use --config",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{path}: cannot read the profile file: {_os_reason(exc)}") from None
@@ -251,8 +265,11 @@ def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    unset: list[tuple[str, str]] = []
     for key, raw in entry.items():
-        values[key], sources[key] = _resolve(where, key, raw, environ)
+        values[key], sources[key] = _resolve(where, key, raw, environ, unset)
+    if unset:  # every one of them at once, not one per run
+        raise UnsetVariables(_unset_message(where, unset), list(dict.fromkeys(name for _, name in unset)))
     credentials = {key: _text(where, key, values[key]) for key in ("api_key", *SECRET_KEYS) if key in values}
     redact.add(*(credentials.get(key) for key in SECRET_KEYS))
 
@@ -277,7 +294,7 @@ def _holds_literal_secret(entry: Any) -> bool:
         return False
     if any(
         entry.get(key) is not None
-        and not (isinstance(entry[key], str) and ENV_REFERENCE.fullmatch(entry[key].strip()))
+        and not (isinstance(entry[key], str) and _is_reference(entry[key].strip()))
         for key in SECRET_KEYS
     ):
         return True
@@ -289,20 +306,45 @@ def _holds_literal_secret(entry: Any) -> bool:
     return bool(password) and not ENV_REFERENCE.fullmatch(password)
 
 
-def _resolve(where: str, key: str, raw: Any, environ: Mapping[str, str]) -> tuple[Any, str]:
-    """Expand `${NAME}` from the environment; returns (value, source)."""
+def _is_reference(text: str) -> bool:
+    return bool(ENV_REFERENCE.fullmatch(text) or KEYRING_REFERENCE.fullmatch(text))
+
+
+def _resolve(where: str, key: str, raw: Any, environ: Mapping[str, str],
+             unset: list[tuple[str, str]]) -> tuple[Any, str]:
+    """Expand `${NAME}` from the environment, or read a whole `${keyring:NAME}` from the OS
+    keyring; returns (value, source). Unset variables are appended to `unset` (and read as
+    empty) so that the caller can name all of them in one message."""
     if not isinstance(raw, str):
         return raw, "file"
-    whole = ENV_REFERENCE.fullmatch(raw.strip())
+    stripped = raw.strip()
+    in_keyring = KEYRING_REFERENCE.fullmatch(stripped)
+    if in_keyring:
+        from balctl.setup.keyring_store import read_secret  # only files that use it pay for it
+
+        return read_secret(where, key, in_keyring.group(1)), f"keyring {in_keyring.group(1)}"
+    if KEYRING_REFERENCE.search(raw):
+        raise ProfileError(f"{where}: key '{key}': ${{keyring:NAME}} must be the whole value")
+    whole = ENV_REFERENCE.fullmatch(stripped)
 
     def lookup(match: re.Match[str]) -> str:
         value = environ.get(match.group(1))
         if not value:
-            raise ProfileError(f"{where}: key '{key}': environment variable {match.group(1)} is unset or empty")
+            unset.append((key, match.group(1)))
+            return ""
         return value
 
     value = ENV_REFERENCE.sub(lookup, raw)
     return value, (f"env {whole.group(1)}" if whole else "file")
+
+
+def _unset_message(where: str, unset: list[tuple[str, str]]) -> str:
+    """`key 'api_secret': environment variable X is unset or empty`, or all of them in one line."""
+    if len(unset) == 1:
+        (key, name), = unset
+        return f"{where}: key '{key}': environment variable {name} is unset or empty"
+    names = ", ".join(f"{name} ({key})" for key, name in unset)
+    return f"{where}: environment variables {names} are unset or empty"
 
 
 def _text(where: str, key: str, value: Any) -> str:

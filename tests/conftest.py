@@ -42,7 +42,56 @@ def isolated_config(tmp_path_factory, monkeypatch):
             monkeypatch.delenv(name)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
+    # a balctl subprocess must never reach the machine's keyring either: keyring's "fail"
+    # backend refuses every call
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    """Every test in-process gets an empty in-memory keyring, never the machine's own."""
+    try:
+        import keyring
+    except ImportError:  # the tests that need it say so; the rest run without
+        yield None
+        return
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(MemoryKeyring())
+
+
+def _memory_keyring_class():
+    try:
+        from keyring.backend import KeyringBackend
+        from keyring.errors import PasswordDeleteError
+    except ImportError:
+        return None
+
+    class Memory(KeyringBackend):
+        """A keyring backend that keeps passwords in a dict: `entries[(service, user)]`."""
+
+        priority = 1
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.entries: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.entries.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.entries[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            if self.entries.pop((service, username), None) is None:
+                raise PasswordDeleteError("no such password")
+
+    return Memory
+
+
+MemoryKeyring = _memory_keyring_class()
 
 
 def load_fixture(name: str):
@@ -124,6 +173,7 @@ def simulator(shared_simulator):
     def reset() -> None:
         shared_simulator.clear_faults()
         shared_simulator.clock_skew = 0.0
+        shared_simulator.okx_perm = "read_only"
         shared_simulator.log.clear()
 
     reset()

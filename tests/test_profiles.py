@@ -277,14 +277,17 @@ def test_version_in_a_subprocess():
     assert (done.returncode, done.stdout) == (0, "balctl 0.1.0\n")
 
 
-def test_config_example_is_valid_and_shows_every_key(tmp_path):
-    """config.example.yaml is documentation users copy: it must load and mention every key."""
+def test_config_example_is_valid_and_shows_every_key(tmp_path, memory_keyring):
+    """The example file (package data, `balctl profiles example`) is documentation users
+    copy: it must load and mention every key."""
     from balctl import exchanges
     from balctl.profiles import COMMON_KEYS
 
-    example = Path(__file__).parent.parent / "config.example.yaml"
-    names = ["OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE", "OKX_SUB_KEY", "OKX_SUB_SECRET",
-             "OKX_SUB_PASSPHRASE", "XT_API_KEY", "XT_API_SECRET", "COINSWITCH_API_KEY"]
+    example = Path(__file__).parent.parent / "balctl" / "setup" / "config.example.yaml"
+    names = ["OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE", "OKX_SUB_KEY",
+             "XT_API_KEY", "XT_API_SECRET", "COINSWITCH_API_KEY"]
+    for entry in ("okx-sub.api_secret", "okx-sub.passphrase"):  # its ${keyring:...} example
+        memory_keyring.set_password("balctl", entry, f"value-of-{entry}")
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 

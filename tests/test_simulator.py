@@ -328,6 +328,24 @@ def test_server_time_endpoints(sim):
     assert not any(e.verified for e in sim.log)
 
 
+def test_okx_account_config_names_the_keys_permissions(sim):
+    answer = okx_get(sim, "/api/v5/account/config")
+    assert answer.status_code == 200
+    assert answer.json()["code"] == "0"
+    assert answer.json()["data"][0]["perm"] == "read_only"
+    sim.okx_perm = "read_only,trade"
+    assert okx_get(sim, "/api/v5/account/config", profile="okx-demo").json()["data"][0]["perm"] == "read_only,trade"
+    assert [(e.endpoint, e.verified, e.status) for e in sim.log] == [("config", True, 200)] * 2
+
+
+def test_okx_account_config_authenticates_like_the_balance(sim):
+    answer = okx_get(sim, "/api/v5/account/config", passphrase="wrong")
+    assert (answer.status_code, answer.json()["code"]) == (401, "50105")
+    sim.add_fault(Fault("refuse", endpoint="config"), exchange="okx")
+    assert okx_get(sim, "/api/v5/account/config").json()["code"] == "50111"
+    assert okx_get(sim).status_code == 200  # a config fault leaves the balance alone
+
+
 # -- refusals --------------------------------------------------------------------
 
 

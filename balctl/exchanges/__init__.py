@@ -74,6 +74,10 @@ class ExchangeModule(Protocol):
     Modules are import-cheap (stdlib at import time). `sign` and `parse` are pure, so they
     are tested without a network. Optional parts get the defaults in `OPTIONAL` when the
     module leaves them out.
+
+    `balctl profiles check` also uses, where a module has them: `check_path(profile) -> str`
+    (its one authenticated request; default: the first balance request) and
+    `parse_permissions(body) -> list[str]` (the key's rights, where the exchange reports them).
     """
 
     NAME: str

@@ -137,3 +137,22 @@ def parse(bodies: list[Any]) -> Account:
         **{unified: amount(top.get(name), field_name=name) for unified, name in RISK_SUMMARY_FIELDS.items()},
     )
     return Account(summary=summary, balances=rows)
+
+
+CONFIG_PATH = "/api/v5/account/config"
+"""`profiles check` asks this one: it authenticates like the balance and names the key's rights."""
+
+
+def check_path(profile: Any) -> str:
+    """`profiles check`'s one authenticated request."""
+    return CONFIG_PATH
+
+
+def parse_permissions(body: Any) -> list[str]:
+    """The key's rights from the account configuration: `perm` is `read_only`, `trade`,
+    `withdraw`, comma-separated."""
+    data = expect(expect(body, dict, "the response").get("data"), list, "'data'")
+    if not data:
+        raise errors.BadResponse("unexpected response: 'data' is empty")
+    perm = expect(expect(data[0], dict, "'data[0]'").get("perm"), str, "'perm'")
+    return [item.strip() for item in perm.split(",") if item.strip()]

@@ -178,3 +178,12 @@ def parse(bodies: list[Any]) -> Account:
         native[symbol] = nullify({key: value for key, value in result.items() if key not in ("base", "quote")})
     summary = Summary(equity=decimal_sum(net), loan=decimal_sum(loan), unit="USDT", native=native)
     return Account(summary=summary, balances=rows)
+
+
+CHECK_SYMBOL = "BTC_USDT"
+
+
+def check_path(profile: Any) -> str:
+    """`profiles check`'s one authenticated request: the profile's first pair, else BTC_USDT."""
+    symbol = profile.symbols[0] if profile.symbols else CHECK_SYMBOL
+    return request_paths(profile, Selection(symbols=(symbol,)))[0]

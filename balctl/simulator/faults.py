@@ -3,7 +3,7 @@
 A :class:`Fault` is registered with a scope (every exchange, one exchange, or
 one api key) and fires for the next ``times`` matching requests, or for every
 one when ``times`` is None. Faults target the balance endpoint unless
-``endpoint`` says otherwise, so that a counted fault is not used up by the
+``endpoint`` says otherwise ("time", OKX's "config", or "any"), so that a counted fault is not used up by the
 client's server-time look-ups.
 
 Kinds (the fields each one reads are in brackets):
@@ -51,7 +51,7 @@ from .wire import Exchange, SimResponse
 KINDS = frozenset(
     {"latency", "status", "html", "broken_json", "truncated", "bad_shape", "refuse", "error_code", "hang"}
 )
-ENDPOINTS = frozenset({"balance", "time", "any"})
+ENDPOINTS = frozenset({"balance", "time", "config", "any"})
 EXCHANGES = frozenset(registry.EXCHANGES)
 
 _DEFAULT_STATUS = {"status": 503, "html": 502, "broken_json": 200, "truncated": 200, "bad_shape": 200}

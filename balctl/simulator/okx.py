@@ -1,4 +1,9 @@
-"""Simulated OKX: ``GET /api/v5/account/balance`` and ``GET /api/v5/public/time``.
+"""Simulated OKX: ``GET /api/v5/account/balance``, ``GET /api/v5/account/config`` and
+``GET /api/v5/public/time``.
+
+The account configuration carries the key's permissions in ``perm``, a comma-separated
+list of ``read_only``, ``trade`` and ``withdraw``; ``Okx.perm`` (``Simulator.okx_perm``)
+sets what every key reports, ``read_only`` by default.
 
 Authentication follows OKX's v5 REST rules: the signature is
 Base64(HMAC-SHA256(secret, timestamp + method + path_with_query)) over the
@@ -22,6 +27,8 @@ from .wire import SimRequest, SimResponse, Verdict, json_response, same, to_json
 
 BALANCE_PATH = "/api/v5/account/balance"
 TIME_PATH = "/api/v5/public/time"
+CONFIG_PATH = "/api/v5/account/config"
+READ_ONLY = "read_only"
 WINDOW_MS = 30_000
 MAX_CCY = 20
 
@@ -147,6 +154,7 @@ class Okx:
     name = "okx"
     balance_path = BALANCE_PATH
     time_path = TIME_PATH
+    other_paths = {CONFIG_PATH: "config"}
 
     def __init__(
         self,
@@ -157,6 +165,7 @@ class Okx:
         self.keys = dict(keys)
         self.account = account
         self.key_accounts = dict(key_accounts or {})
+        self.perm = READ_ONLY
         self._full_bodies: dict[str | None, bytes] = {}
 
     def api_key(self, headers: Mapping[str, str]) -> str | None:
@@ -175,6 +184,31 @@ class Okx:
         if len(codes) > MAX_CCY or "" in codes:
             return error("51000")
         return json_response(200, self._envelope(select(self._account(key), codes)), "0")
+
+    def other(self, endpoint: str, req: SimRequest) -> SimResponse:
+        """The authenticated endpoints besides the balance: the account configuration."""
+        key = self.keys[req.headers["ok-access-key"]]
+        config = {
+            "uid": "44705892343619584",
+            "mainUid": "44705892343619584",
+            "acctLv": "2",
+            "posMode": "net_mode",
+            "autoLoan": False,
+            "greeksType": "PA",
+            "level": "Lv1",
+            "levelTmp": "",
+            "ctIsoMode": "automatic",
+            "mgnIsoMode": "automatic",
+            "roleType": "0",
+            "spotRoleType": "0",
+            "traderInsts": [],
+            "opAuth": "0",
+            "kycLv": "2",
+            "label": "balctl-sim" + ("-demo" if key.demo else ""),
+            "ip": "",
+            "perm": self.perm,
+        }
+        return json_response(200, {"code": "0", "data": [config], "msg": ""}, "0")
 
     def server_time(self, now_ms: int) -> SimResponse:
         return json_response(200, {"code": "0", "data": [{"ts": str(now_ms)}], "msg": ""}, "0")

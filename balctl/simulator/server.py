@@ -38,7 +38,7 @@ class LogEntry:
     connection was dropped unanswered (a ``hang`` fault, or ``stop()`` during a
     ``latency`` wait). ``code`` is the exchange code of the answer: OKX ``code``,
     XT ``mc``, a CoinSwitch error ``message``, else None. ``endpoint`` is
-    "balance" or "time" (None for an unknown path). ``fault`` is the kind of the
+    "balance", "time" or another of the exchange's (OKX "config"), None for an unknown path. ``fault`` is the kind of the
     fault that decided the answer, if any.
     """
 
@@ -75,12 +75,13 @@ class Simulator:
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._okx = Okx(
+            {k.api_key: k for k in (credentials.OKX_LIVE, credentials.OKX_DEMO, credentials.OKX_MARGIN)},
+            accounts.okx_account(okx_assets),
+            {credentials.OKX_MARGIN.api_key: accounts.okx_margin_account()},
+        )
         self._routes = _routes(
-            Okx(
-                {k.api_key: k for k in (credentials.OKX_LIVE, credentials.OKX_DEMO, credentials.OKX_MARGIN)},
-                accounts.okx_account(okx_assets),
-                {credentials.OKX_MARGIN.api_key: accounts.okx_margin_account()},
-            ),
+            self._okx,
             Xt({credentials.XT.api_key: credentials.XT}, accounts.xt_accounts()),
             CoinSwitch([public_key_hex(credentials.COINSWITCH_SEED)], accounts.coinswitch_wallet()),
         )
@@ -143,6 +144,16 @@ class Simulator:
     def clear_faults(self) -> None:
         self._faults.clear()
 
+    @property
+    def okx_perm(self) -> str:
+        """What ``GET /api/v5/account/config`` reports in ``perm`` for every OKX key:
+        ``read_only`` (the default), or e.g. ``read_only,trade`` for a key that can trade."""
+        return self._okx.perm
+
+    @okx_perm.setter
+    def okx_perm(self, value: str) -> None:
+        self._okx.perm = value
+
     def now_ms(self) -> int:
         """The server clock in Unix milliseconds: real time plus ``clock_skew``."""
         return time.time_ns() // 1_000_000 + round(self.clock_skew * 1000)
@@ -202,11 +213,14 @@ class Simulator:
 
     @staticmethod
     def _answer(exchange: Exchange, endpoint: str, req: SimRequest) -> tuple[Verdict, SimResponse]:
-        """The healthy answer: server time, or authentication then the balance."""
+        """The healthy answer: server time, or authentication then the balance (or another
+        authenticated endpoint of the exchange's ``other_paths``)."""
         if endpoint == "time":
             return Verdict(None, False), exchange.server_time(req.now_ms)
         verdict = exchange.authenticate(req)
-        return verdict, verdict.error or exchange.balance(req)
+        if verdict.error:
+            return verdict, verdict.error
+        return verdict, exchange.balance(req) if endpoint == "balance" else exchange.other(endpoint, req)
 
     def _record(
         self,
@@ -242,6 +256,8 @@ def _routes(*exchanges: Exchange) -> dict[str, tuple[Exchange, str]]:
     for exchange in exchanges:
         routes[exchange.balance_path] = (exchange, "balance")
         routes[exchange.time_path] = (exchange, "time")
+        for path, endpoint in getattr(exchange, "other_paths", {}).items():
+            routes[path] = (exchange, endpoint)
     return routes
 
 

@@ -122,6 +122,9 @@ class Exchange(Protocol):
     def server_time(self, now_ms: int) -> SimResponse:
         """The public server-time answer."""
 
+    # Optional: `other_paths` ({path: endpoint name}) and `other(endpoint, req)` for
+    # authenticated endpoints besides the balance (OKX's account configuration).
+
     def error(self, code: str, message: str | None = None, status: int | None = None) -> SimResponse:
         """An error in the exchange's own format, for a given exchange code."""
 

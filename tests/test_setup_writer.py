@@ -1,0 +1,232 @@
+"""balctl.setup.writer: one profile's block edited as text, atomically, 0600 in a 0700 dir."""
+
+from __future__ import annotations
+
+import os
+import stat
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from balctl.errors import ProfileError, UsageError
+from balctl.profiles import load_profiles
+from balctl.setup import writer
+
+OKX_ENTRY = {"exchange": "okx", "api_key": "${NEW_KEY}", "api_secret": "${NEW_SECRET}",
+             "passphrase": "${NEW_PASS}"}
+ENV = {"NEW_KEY": "new-key-0001", "NEW_SECRET": "new-secret-0002", "NEW_PASS": "new-pass-0003",
+       "A_KEY": "a-key-0001", "A_SECRET": "a-secret-0002"}
+
+USER_FILE = textwrap.dedent("""\
+    # my balctl profiles -- hand written
+    profiles:
+        # the main account
+        main:    # keep this comment
+            exchange: xt
+            api_key: ${A_KEY}
+            api_secret: '${A_SECRET}'
+            symbols: [BTC_USDT,
+                      ETH_USDT]
+
+        # sub account, below
+        sub:
+            exchange: xt
+            api_key: ${A_KEY}
+            api_secret: ${A_SECRET}
+            symbols: |-
+              BTC_USDT
+
+    # end of file
+""")
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_new_file_in_a_new_directory_is_0600_in_0700(tmp_path):
+    path = tmp_path / "cfg" / "balctl" / "config.yaml"
+    written = writer.add_profile(path, "okx", OKX_ENTRY, environ=ENV)
+    assert written.replaced is False and written.unset_variables == []
+    assert mode(path) == 0o600
+    assert mode(path.parent) == 0o700
+    assert path.read_text() == writer.NEW_FILE_HEADER + (
+        "  okx:\n"
+        "    exchange: okx\n"
+        "    api_key: ${NEW_KEY}\n"
+        "    api_secret: ${NEW_SECRET}\n"
+        "    passphrase: ${NEW_PASS}\n")
+    assert load_profiles(path, ENV)["okx"].api_secret == "new-secret-0002"
+    assert os.listdir(path.parent) == ["config.yaml"]  # no temporary file left behind
+
+
+def test_adding_keeps_every_byte_of_the_users_file_and_follows_its_indentation(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(USER_FILE)
+    path.chmod(0o644)
+    writer.add_profile(path, "okx", OKX_ENTRY, environ=ENV)
+    assert path.read_text() == USER_FILE.replace("          BTC_USDT\n\n", (
+        "          BTC_USDT\n"
+        "\n"
+        "    okx:\n"
+        "        exchange: okx\n"
+        "        api_key: ${NEW_KEY}\n"
+        "        api_secret: ${NEW_SECRET}\n"
+        "        passphrase: ${NEW_PASS}\n"
+        "\n"))
+    assert mode(path) == 0o600
+    assert list(load_profiles(path, ENV)) == ["main", "sub", "okx"]
+
+
+def test_existing_name_is_refused_without_force_and_nothing_changes(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(USER_FILE)
+    with pytest.raises(UsageError) as refused:
+        writer.add_profile(path, "main", OKX_ENTRY, environ=ENV)
+    assert refused.value.exit_code == 2
+    assert refused.value.message == f"{path}: a profile named 'main' exists already"
+    assert refused.value.hint == "choose another name, or replace it with --force"
+    assert path.read_text() == USER_FILE
+
+
+def test_force_replaces_only_that_block_in_place(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(USER_FILE)
+    written = writer.add_profile(path, "main", OKX_ENTRY, force=True, environ=ENV)
+    assert written.replaced is True
+    before, _, after = USER_FILE.partition("    main:")
+    tail = after[after.index("\n    # sub account"):]
+    assert path.read_text() == before + (
+        "    main:\n"
+        "        exchange: okx\n"
+        "        api_key: ${NEW_KEY}\n"
+        "        api_secret: ${NEW_SECRET}\n"
+        "        passphrase: ${NEW_PASS}\n") + tail.lstrip("\n").join(["\n", ""])
+    assert list(load_profiles(path, ENV)) == ["main", "sub"]
+    assert load_profiles(path, ENV)["main"].exchange == "okx"
+
+
+def test_replacing_the_last_block_keeps_the_trailing_comment(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(USER_FILE)
+    writer.add_profile(path, "sub", OKX_ENTRY, force=True, environ=ENV)
+    text = path.read_text()
+    assert text.startswith(USER_FILE[: USER_FILE.index("    sub:")])
+    assert text.endswith("        passphrase: ${NEW_PASS}\n\n# end of file\n")
+
+
+def test_remove_takes_the_block_and_one_blank_line(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(USER_FILE)
+    writer.remove_profile(path, "main", environ=ENV)
+    start = USER_FILE.index("    main:")
+    end = USER_FILE.index("    # sub account")
+    assert path.read_text() == USER_FILE[:start] + USER_FILE[end:]
+    assert list(load_profiles(path, ENV)) == ["sub"]
+
+
+def test_removing_the_only_profile_or_an_unknown_one_is_refused(tmp_path):
+    path = tmp_path / "config.yaml"
+    writer.add_profile(path, "okx", OKX_ENTRY, environ=ENV)
+    with pytest.raises(UsageError, match="'okx' is the only profile"):
+        writer.remove_profile(path, "okx", environ=ENV)
+    with pytest.raises(ProfileError, match=r"no profile named 'nope' \(have: okx\)"):
+        writer.remove_profile(path, "nope", environ=ENV)
+
+
+def test_a_profile_breaking_the_loader_rules_is_never_written(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(USER_FILE)
+    bad = {**OKX_ENTRY, "base_url": "http://example.com"}
+    with pytest.raises(ProfileError) as refused:
+        writer.add_profile(path, "okx", bad, environ=ENV)
+    assert refused.value.message == (
+        f"{path}: profile 'okx': key 'base_url': plain http is only allowed to a loopback host; use https://")
+    assert path.read_text() == USER_FILE
+    assert sorted(os.listdir(tmp_path)) == ["config.yaml"]
+
+
+def test_unset_variables_are_written_and_reported_all_at_once(tmp_path):
+    path = tmp_path / "config.yaml"
+    written = writer.add_profile(path, "okx", OKX_ENTRY, environ={})
+    assert written.unset_variables == ["NEW_KEY", "NEW_SECRET", "NEW_PASS"]
+    assert "okx" in load_profiles(path, {})
+
+
+def test_literal_values_are_quoted_so_they_read_back_exactly(tmp_path):
+    path = tmp_path / "config.yaml"
+    entry = {"exchange": "okx", "api_key": "0x61b1", "api_secret": "1234e5",
+             "passphrase": 'p"a#ss: word', "demo": True}
+    writer.add_profile(path, "yes", entry, environ={})
+    profile = load_profiles(path, {})["yes"]
+    assert (profile.api_key, profile.api_secret, profile.passphrase, profile.demo) == (
+        "0x61b1", "1234e5", 'p"a#ss: word', True)
+    assert '  "yes":\n' in path.read_text()  # a bare yes would be the boolean true
+
+
+def test_a_symlinked_file_stays_a_symlink(tmp_path):
+    real = tmp_path / "dotfiles" / "balctl.yaml"
+    real.parent.mkdir()
+    real.write_text(USER_FILE)
+    link = tmp_path / "config.yaml"
+    link.symlink_to(real)
+    writer.add_profile(link, "okx", OKX_ENTRY, environ=ENV)
+    assert link.is_symlink()
+    assert "okx" in load_profiles(real, ENV)
+
+
+def test_a_failed_rename_leaves_the_old_file_whole_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "config.yaml"
+    path.write_text(USER_FILE)
+
+    def crash(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writer.os, "replace", crash)
+    with pytest.raises(OSError):
+        writer.add_profile(path, "okx", OKX_ENTRY, environ=ENV)
+    assert path.read_text() == USER_FILE
+    assert sorted(os.listdir(tmp_path)) == ["config.yaml"]
+
+
+def test_an_edit_that_breaks_another_profile_is_refused(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(textwrap.dedent("""\
+        profiles:
+          base: &base
+            exchange: xt
+            api_key: ${A_KEY}
+            api_secret: ${A_SECRET}
+          other: *base
+    """))
+    with pytest.raises(ProfileError):
+        writer.remove_profile(path, "base", environ=ENV)
+    assert list(load_profiles(path, ENV)) == ["base", "other"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("profiles: {a: {exchange: xt}}\n", "is not written as an indented block"),
+    ("- a\n- b\n", "not a balctl profile file"),
+    ("profiles:\n  a: [\n", "invalid YAML"),
+])
+def test_files_balctl_cannot_edit_safely_are_left_alone(tmp_path, text, message):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(ProfileError, match=message):
+        writer.add_profile(path, "okx", OKX_ENTRY, environ=ENV)
+    assert path.read_text() == text
+
+
+def test_an_empty_profiles_section_gets_its_first_profile(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("# mine\nprofiles:\n# later\n")
+    writer.add_profile(path, "okx", OKX_ENTRY, environ=ENV)
+    assert path.read_text().startswith("# mine\nprofiles:\n  okx:\n    exchange: okx\n")
+    assert path.read_text().endswith("    passphrase: ${NEW_PASS}\n# later\n")
+
+
+@pytest.mark.parametrize("name", ["", "-x", "a b", "x" * 65, "é", "a\x1b"])
+def test_profile_names_are_plain(name):
+    with pytest.raises(UsageError, match="is not allowed"):
+        writer.check_name(name)
