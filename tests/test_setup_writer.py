@@ -142,7 +142,7 @@ def test_a_profile_breaking_the_loader_rules_is_never_written(tmp_path):
     with pytest.raises(ProfileError) as refused:
         writer.add_profile(path, "okx", bad, environ=ENV)
     assert refused.value.message == (
-        f"{path}: profile 'okx': key 'base_url': plain http is only allowed to a loopback host; use https://")
+        f"{path}: profile 'okx': key 'base_url': plain http is only allowed to a loopback host (not example.com); use https://")
     assert path.read_text() == USER_FILE
     assert sorted(os.listdir(tmp_path)) == ["config.yaml"]
 
