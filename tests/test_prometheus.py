@@ -129,6 +129,10 @@ def test_dash_o_prometheus_of_all_parses_and_matches_the_accounts(sim_config, si
                                          asset="USDT", field="interest"))] == 0.2739726
     assert ("balctl_balance", lab(**okx, market="", asset="ETH", field="position_margin")) not in parsed
     assert parsed[("balctl_equity", lab(**okx, unit="USD"))] == float(Decimal("44981.079513297611"))
+    assert parsed[("balctl_margin_ratio", lab(**okx))] == 35.0972  # OKX mgnRatio
+    assert parsed[("balctl_adjusted_equity", lab(**okx, unit="USD"))] == 43867.142  # adjEq
+    assert parsed[("balctl_unrealized_pnl", lab(**okx, unit="USD"))] == -7.545600000000006  # upl
+    assert ("balctl_margin_ratio", lab(profile="xt", exchange="xt", account="lever")) not in parsed  # null
     assert 0 <= parsed[("balctl_fetch_duration_seconds", lab(**okx))] < 30
     assert abs(parsed[("balctl_last_success_timestamp_seconds", lab(**okx))] - time.time()) < 60
     assert not [key for key in parsed if dict(key[1]).get("profile") == "coinswitch"
@@ -183,9 +187,9 @@ def test_serve_over_http_against_the_simulator(sim_config, simulator):
         status, content_type, first = get(match[1])
         assert (status, content_type) == (200, "text/plain; version=0.0.4; charset=utf-8")
         once = balance_requests(simulator)
-        assert once == {credentials.OKX_LIVE.api_key: 1, credentials.OKX_DEMO.api_key: 1,
-                        credentials.XT.api_key: 2,  # one request per symbol, BTC_USDT and ETH_USDT
-                        simulator.credentials["coinswitch"]["api_key"]: 1}
+        # one fetch per profile of the file; XT's is one request per symbol (BTC_USDT, ETH_USDT)
+        assert once == {creds["api_key"]: 2 if name == "xt" else 1
+                        for name, creds in simulator.credentials.items()}
         _, _, second = get(match[1])
         assert balance_requests(simulator) == once  # inside --min-interval: no new request
         assert second == first

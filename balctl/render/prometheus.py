@@ -32,8 +32,8 @@ SUMMARY_METRICS: tuple[tuple[str, str, bool, str], ...] = (
     ("adjusted_equity", "adjusted_equity", True, "Adjusted equity in `unit` (OKX adjEq)."),
     ("unrealized_pnl", "unrealized_pnl", True, "Unrealised profit and loss in `unit` (OKX upl)."),
 )
-"""Summary fields exported when not null. Risk fields are read with getattr: they join
-model.Summary with issue 11, and an older Summary simply has none to export."""
+"""Summary fields exported when not null (read with getattr: a summary without a risk
+field simply has none to export)."""
 
 METRIC_NAMES: tuple[str, ...] = (
     "balctl_up",
