@@ -198,11 +198,13 @@ EXCHANGE_TEXT_LIMIT = 200
 
 def exchange_text(text: object) -> str | None:
     """An exchange's own message made fit for our one-line error: whitespace (newlines
-    included) folded, cut at 200 characters; None when there is no text."""
+    included) folded, control and format characters escaped visibly, cut at 200
+    characters (balctl.sanitize); None when there is no text."""
+    from balctl.sanitize import terminal_text
+
     if not isinstance(text, str) or not text.strip():
         return None
-    text = " ".join(text.split())
-    return text if len(text) <= EXCHANGE_TEXT_LIMIT else text[: EXCHANGE_TEXT_LIMIT - 1] + "…"
+    return terminal_text(" ".join(text[: EXCHANGE_TEXT_LIMIT * 4].split()), EXCHANGE_TEXT_LIMIT)
 
 
 def status_error_class(status: int) -> type[BalctlError] | None:

@@ -10,6 +10,7 @@ import os
 import sys
 
 from balctl.errors import BalctlError, InternalError, redact
+from balctl.sanitize import LINE_LIMIT, terminal_text
 
 
 def report_error(exc: BalctlError) -> None:
@@ -30,7 +31,9 @@ def report_error(exc: BalctlError) -> None:
 
 
 def stderr_line(line: str) -> None:
-    sys.stderr.write(redact(line) + "\n")
+    """One line, redacted, then made safe for a terminal: the line may quote an exchange
+    message, a header, a profile name or a path (balctl.sanitize)."""
+    sys.stderr.write(terminal_text(redact(line), LINE_LIMIT) + "\n")
     sys.stderr.flush()
 
 
@@ -42,7 +45,7 @@ def enable_request_log() -> None:
         """Writes to whatever `sys.stderr` is now (not when -v was parsed), redacted."""
 
         def emit(self, record: logging.LogRecord) -> None:
-            sys.stderr.write(redact(f"balctl: {record.getMessage()}") + "\n")
+            sys.stderr.write(terminal_text(redact(f"balctl: {record.getMessage()}"), LINE_LIMIT) + "\n")
 
     handler = StderrRedacting()
     logger = logging.getLogger("balctl")

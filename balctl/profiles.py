@@ -17,6 +17,7 @@ from typing import Any
 
 from balctl import exchanges
 from balctl.errors import ProfileError, redact
+from balctl.sanitize import terminal_text
 from balctl.urls import UrlRefused, parse_base_url
 
 SECRET_KEYS = ("api_secret", "passphrase")
@@ -135,6 +136,9 @@ def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> Profil
         exchange = entry.get("exchange") if isinstance(entry, dict) else None
         exchanges_of[name] = exchange if _known_exchange(exchange) else None
         try:
+            if not name.isprintable():  # it goes into tables, CSV cells and error lines
+                raise ProfileError(f"{path}: profile '{terminal_text(name, 40)}': the name must be printable "
+                                   "(no control, format or line-breaking characters)")
             entries[name] = _build_profile(path, name, entry, environ)
         except ProfileError as problem:
             entries[name] = problem.evolve(profile=name, exchange=exchanges_of[name])

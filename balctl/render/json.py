@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from balctl.model import AMOUNT_FIELDS, RISK_FIELDS, Balance, Report, Snapshot, format_amount, iso_millis
+from balctl.sanitize import json_escape
 
 INDENT = "  "
 
@@ -105,4 +106,6 @@ def _number(value: Decimal) -> str:
 
 
 def _string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    """A JSON string; control, bidi and zero-width characters as `\\uXXXX` (never raw, so
+    `jq -r` output on a terminal is as safe as balctl's own)."""
+    return json_escape(json.dumps(text, ensure_ascii=False))

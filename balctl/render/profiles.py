@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from balctl.errors import BalctlError
+from balctl.sanitize import json_escape, terminal_text
 from balctl.urls import UrlRefused, parse_base_url, without_userinfo
 
 MASK = "****"
@@ -29,7 +30,7 @@ def render_profiles(profiles: Iterable[Any], fmt: str, out: TextIO, *, source: A
     rows = [problem_document(entry) if isinstance(entry, BalctlError) else profile_document(entry)
             for entry in profiles]
     if fmt == "json":
-        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+        text = json_escape(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n"
     elif fmt == "table":
         text = table_text(rows, out, source=source)
     else:  # the CLI allows table and json only; reaching here is a bug
@@ -86,7 +87,7 @@ def table_text(rows: list[dict[str, Any]], out: TextIO, *, source: Any = None) -
 
     from balctl.render.table import console_for, rendered
 
-    title = f"profiles · {source}" if source else "profiles"
+    title = f"profiles · {terminal_text(source)}" if source else "profiles"
     table = Table(title=Text(title), title_justify="left",
                   caption=None if rows else "no profiles")
     columns = [("name", "Profile"), ("exchange", "Exchange"), ("base_url", "Base URL")]
@@ -113,8 +114,8 @@ def _cell(key: str, value: Any) -> str:
     if key == "demo":
         return "yes" if value else "no"
     if key == "symbols":
-        return ", ".join(value) if value else NULL
+        return terminal_text(", ".join(value)) if value else NULL
     if key == "sources":
-        return "\n".join(f"{name}: {where or NULL}" for name, where in value.items())
-    return str(value)
+        return "\n".join(f"{name}: {terminal_text(where or NULL)}" for name, where in value.items())
+    return terminal_text(value)  # names and problems come from the file
 

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from balctl.model import AMOUNT_FIELDS, Report, Snapshot, decimal_sum, format_amount
+from balctl.sanitize import terminal_text
 
 HEADINGS = {
     "market": "Market",
@@ -68,7 +69,7 @@ def account_table(snapshot: Snapshot, max_width: int | None = None) -> Table:
     cells = {name: [_cell(getattr(row, name)) for row in snapshot.balances] for name in columns}
     widths = {name: max(map(cell_len, [HEADINGS[name], *values])) for name, values in cells.items()}
     # Text, not str: a profile named `okx[/x]` is a name, not Rich markup
-    title = Text(f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}")
+    title = Text(terminal_text(f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}"))
     table = Table(title=title, title_justify="left", min_width=title.cell_len,  # title on one line
                   caption=None if snapshot.balances else "no balances")
     natural_width = 1 + sum(width + 3 for width in widths.values())  # padding and borders
@@ -141,14 +142,14 @@ def _totals(accounts: list[Snapshot]) -> Table:
     table.add_column("Equity", justify="right", overflow="fold")
     table.add_column("Accounts", justify="right")
     for unit in sorted(by_unit):
-        table.add_row(Text(unit), _cell(decimal_sum(by_unit[unit])), str(len(by_unit[unit])))
+        table.add_row(Text(_cell(unit)), _cell(decimal_sum(by_unit[unit])), str(len(by_unit[unit])))
     return table
 
 
 def _cell(value: str | Decimal | None) -> str:
     if isinstance(value, Decimal):
         return format_amount(value) or NULL
-    return NULL if value is None else value
+    return NULL if value is None else terminal_text(value)  # codes come from the exchange
 
 
 def console_for(out: TextIO | None) -> tuple[Console, io.StringIO]:
