@@ -39,6 +39,9 @@ UNSAFE = re.compile(
 )
 """Every character that a terminal may act on or that hides/reorders text."""
 _SPLIT = re.compile(f"({UNSAFE.pattern})")
+_JSON_UNSAFE = re.compile(UNSAFE.pattern.replace("\x00-\x1f", "", 1))
+"""UNSAFE without C0: `json.dumps` escapes those inside strings already, and a raw newline
+in its output is the document's own indentation."""
 
 
 def escape_char(char: str) -> str:
@@ -81,7 +84,7 @@ def json_escape(dumped: str) -> str:
     """JSON text (from `json.dumps(..., ensure_ascii=False)`) with every UNSAFE character
     written as `\\uXXXX` (a surrogate pair above U+FFFF). Such characters can only be inside
     strings, so the document stays the same document."""
-    return UNSAFE.sub(_json_char, dumped) if UNSAFE.search(dumped) else dumped
+    return _JSON_UNSAFE.sub(_json_char, dumped) if _JSON_UNSAFE.search(dumped) else dumped
 
 
 def _json_char(match: re.Match[str]) -> str:

@@ -114,3 +114,10 @@ def test_json_output_escapes_format_characters_in_raw_and_native(write_config):
     assert '"note\\u202e": "a\\u007f\\u200bb"' in result.stdout
     assert_terminal_safe(result.stdout)
     assert json.loads(result.stdout)["raw"][0]["data"][0]["note\u202e"] == "a\x7f\u200bb"
+
+
+def test_json_escape_leaves_the_indentation_of_a_document_alone():
+    document = {"a": ["x\u202e", "\n"], "b": {"c": "\x1b"}}
+    dumped = json_escape(json.dumps(document, indent=2, ensure_ascii=False))
+    assert json.loads(dumped) == document
+    assert dumped == '{\n  "a": [\n    "x\\u202e",\n    "\\n"\n  ],\n  "b": {\n    "c": "\\u001b"\n  }\n}'
