@@ -1,0 +1,101 @@
+"""What a real run imports: the reasons behind pyproject's pins and balctl's lazy imports.
+
+Typer is pinned below 0.29 because 0.29 converts every option through pydantic, which costs
+every fetch ~85 ms (issue 16); when a Typer in use imports pydantic on a fetch again, the
+pin's reason holds and this test says so. Completion answers on every <TAB>: it must not pay
+for requests, Rich, cryptography or the exchange modules. Each check runs the real command
+in a subprocess (a fresh interpreter: in-process, pytest has imported everything already)
+and lists `sys.modules` at exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ENV_PREFIXES
+
+MODULES_AT_EXIT = """\
+import atexit, json, sys
+listing = sys.argv[1]
+def dump():
+    with open(listing, "w") as out:
+        json.dump(sorted(sys.modules), out)
+atexit.register(dump)
+sys.argv = ["balctl", *sys.argv[2:]]
+from balctl.__main__ import main
+main()
+"""
+"""Runs balctl with the given arguments and writes the names of every imported module to
+the file named first. atexit runs on `sys.exit` too, which is how Typer ends a run."""
+
+
+def run_listing_modules(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
+    """(the finished process, the set of modules it had imported at exit)."""
+    listing = tmp_path / "modules.json"
+    full_env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIXES)}
+    full_env.update(env or {})
+    done = subprocess.run([sys.executable, "-c", MODULES_AT_EXIT, str(listing), *args], capture_output=True,
+                          text=True, env=full_env, timeout=60, stdin=subprocess.DEVNULL)
+    modules = set(json.loads(listing.read_text())) if listing.exists() else set()
+    return done, modules
+
+
+def imported(modules: set[str], package: str) -> list[str]:
+    """The modules of `package` (the package itself or any submodule) that were imported."""
+    return sorted(name for name in modules if name == package or name.startswith(package + "."))
+
+
+def test_an_okx_fetch_does_not_import_pydantic(tmp_path, sim_config):
+    done, modules = run_listing_modules(tmp_path, "okx", "-o", "json", "-c", str(sim_config))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["profile"] == "okx"
+    assert "typer" in modules  # the fetch went through the Typer app
+    assert imported(modules, "pydantic") == [], (
+        "the Typer in use imports pydantic on every fetch: keep pyproject's pin below that release")
+
+
+def profile_file(count: int = 20) -> str:
+    """`count` half-written profiles (secrets unset `${VAR}`s), okx/xt/coinswitch in turn."""
+    lines = ["profiles:"]
+    for index in range(count):
+        exchange = ("okx", "xt", "coinswitch")[index % 3]
+        lines += [f"  {exchange}-{index}:", f"    exchange: {exchange}", f"    api_key: key-{index}",
+                  f"    api_secret: ${{BALCTL_TEST_SECRET_{index}}}"]
+        if exchange == "xt":
+            lines.append("    symbols: [BTC_USDT, ETH_USDT]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("balctl okx --profile ", [f"okx-{i}" for i in range(0, 20, 3)]),
+    ("balctl all -p c", [f"coinswitch-{i}" for i in range(2, 20, 3)]),
+    ("balctl xt -p xt-4 --symbol BTC_USDT,", ["BTC_USDT,ETH_USDT"]),
+])
+def test_completion_imports_no_network_table_crypto_or_exchange_module(tmp_path, line, expected):
+    config = tmp_path / "config.yaml"
+    config.write_text(profile_file())
+    words = line.split()
+    cword = len(words) if line.endswith(" ") else len(words) - 1
+    done, modules = run_listing_modules(tmp_path, env={
+        "_BALCTL_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(cword),
+        "BALCTL_CONFIG": str(config)})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.splitlines() == expected
+    assert "typer" in modules and "yaml" in modules  # it did read the file through the CLI
+    for package in ("requests", "urllib3", "rich", "cryptography", "pydantic",
+                    "balctl.exchanges.okx", "balctl.exchanges.xt", "balctl.exchanges.coinswitch"):
+        assert imported(modules, package) == [], package
+
+
+def test_version_imports_no_cli_framework(tmp_path):
+    done, modules = run_listing_modules(tmp_path, "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("balctl ")
+    assert imported(modules, "typer") == [] and imported(modules, "balctl.cli") == []
