@@ -35,9 +35,9 @@ class UnsetVariables(ProfileError):
 
     `profiles add` writes such a profile all the same (the variables may be exported later)."""
 
-    def __init__(self, message: str, names: list[str]) -> None:
-        super().__init__(message)
-        self.names = names
+    def __init__(self, message: str, names: list[str] | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.names = list(names or [])  # (a default, so that `evolve`'s copy can rebuild it)
 
 
 @dataclass(frozen=True)
