@@ -1,0 +1,98 @@
+"""The terminal line chart of `balctl history`, drawn with plotext (imported here only).
+
+One chart per unit (USD and USDT are never drawn on one axis), one line per account, a
+legend, UTC time on the x axis. A gap (a None point, or a pause of more than three usual
+intervals between runs) ends a line segment: the line resumes after it, never through
+zero. With colour, lines are braille-drawn and coloured; with NO_COLOR or off a terminal,
+each line is drawn with its own plain character (`*`, `+`, `o`, ...) and no escape codes.
+
+Values are converted to float here, for drawing only: every figure printed as a number
+comes from the exact `Decimal`s of `query`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from statistics import median
+
+from balctl.history.query import Series
+
+COLOURS = ("blue+", "green+", "red+", "cyan+", "magenta+", "yellow+", "white", "orange")
+PLAIN_MARKERS = ("*", "+", "o", "x", "#", "@", "%", "=")
+MAX_LINES = len(PLAIN_MARKERS)
+"""More lines than this cannot be told apart in plain characters."""
+GAP_FACTOR = 3
+"""A pause longer than this many usual intervals between points breaks the line."""
+
+
+def draw(series: list[Series], *, width: int, height: int, colour: bool, title: str = "") -> str:
+    """The chart as text, `width` columns wide (at least 40); series without points are left out."""
+    import plotext as plt  # deferred: only `balctl history` pays for it
+
+    drawn = [one for one in series if any(point.value is not None for point in one.points)][:MAX_LINES]
+    plt.clear_figure()
+    plt.plotsize(max(width, 40), max(height, 8))
+    plt.theme("clear")
+    if title:
+        plt.title(title)
+    starts: list[float] = []
+    ends: list[float] = []
+    for index, one in enumerate(drawn):
+        style = {"color": COLOURS[index], "marker": "braille"} if colour else {"marker": PLAIN_MARKERS[index]}
+        for number, segment in enumerate(segments(one)):
+            xs = [x for x, _ in segment]
+            ys = [y for _, y in segment]
+            starts.append(xs[0])
+            ends.append(xs[-1])
+            plt.plot(xs, ys, label=one.label if number == 0 else None, **style)
+    if starts:
+        low, high = min(starts), max(ends)
+        ticks, labels = time_ticks(low, high, count=_tick_count(width))
+        plt.xticks(ticks, labels)
+        if high == low:
+            plt.xlim(low - 1, high + 1)
+    text = plt.build()
+    plt.clear_figure()
+    if not colour:
+        text = plt.uncolorize(text)
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def segments(series: Series) -> list[list[tuple[float, float]]]:
+    """The series' points as (epoch seconds, value) runs, cut at every gap."""
+    timed = [(point.moment.timestamp(), point.value) for point in series.points]
+    steps = [later[0] - earlier[0] for earlier, later in zip(timed, timed[1:])]
+    usual = median(steps) if steps else 0.0
+    result: list[list[tuple[float, float]]] = []
+    current: list[tuple[float, float]] = []
+    previous: float | None = None
+    for at, value in timed:
+        pause = previous is not None and usual > 0 and at - previous > GAP_FACTOR * usual
+        if value is None or pause:
+            if current:
+                result.append(current)
+            current = []
+        if value is not None:
+            current.append((at, float(value)))
+        previous = at
+    if current:
+        result.append(current)
+    return result
+
+
+def time_ticks(low: float, high: float, *, count: int) -> tuple[list[float], list[str]]:
+    """Evenly spaced ticks labelled in UTC: dates for a long span, date and time otherwise."""
+    span = high - low
+    form = "%Y-%m-%d" if span > 20 * 86400 else "%m-%d %H:%M" if span > 86400 else "%H:%M"
+    if span <= 0:
+        return [low], [_utc(low, "%m-%d %H:%M")]
+    ticks = [low + span * step / (count - 1) for step in range(count)]
+    return ticks, [_utc(tick, form) for tick in ticks]
+
+
+def _tick_count(width: int) -> int:
+    return max(2, min(6, width // 16))
+
+
+def _utc(epoch: float, form: str) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime(form)
