@@ -163,6 +163,16 @@ TimeoutOpt = Annotated[
 ]
 RawOpt = Annotated[bool, typer.Option("--raw", help="JSON only: add the exchange's untouched response(s) under \"raw\".")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request to stderr (secrets redacted).")]
+RecordOpt = Annotated[
+    Optional[bool],
+    typer.Option("--record/--no-record", show_default=False,
+                 help="Also record the run in the history database (default: the profile file's 'record:')."),
+]
+DbOpt = Annotated[
+    Optional[Path],
+    typer.Option("--db", envvar="BALCTL_DB", show_default=False, dir_okay=False, metavar="PATH",
+                 help="History database (default: $XDG_DATA_HOME/balctl/history.sqlite)."),
+]
 
 
 COMMON_PARAMETERS = [
@@ -175,6 +185,8 @@ COMMON_PARAMETERS = [
         ("timeout", TimeoutOpt, DEFAULT_TIMEOUT),
         ("raw", RawOpt, False),
         ("verbose", VerboseOpt, False),
+        ("record", RecordOpt, None),
+        ("db", DbOpt, None),
     )
 ]
 
@@ -192,7 +204,7 @@ def common_options(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def with_common(**given: Any) -> None:
         common = {p.name: given.pop(p.name) for p in COMMON_PARAMETERS}
-        command(options=run_options(**common), **given)
+        command(options=run_options(**common, command=command.__name__.rstrip("_")), **given)
 
     with_common.__signature__ = signature  # type: ignore[attr-defined]
     with_common.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
@@ -254,8 +266,9 @@ def all_(
     """Every profile of the file, fetched concurrently, shown in file order, with totals."""
     from balctl.profiles import load_profiles, select_profiles
 
-    chosen = select_profiles(load_profiles(options.config_path), profile or [])
-    raise typer.Exit(runner.run(chosen, Selection(), options, single=False))
+    loaded = load_profiles(options.config_path)
+    chosen = select_profiles(loaded, profile or [])
+    raise typer.Exit(runner.run(chosen, Selection(), options.with_file(loaded), single=False))
 
 
 @app.command(
@@ -347,6 +360,43 @@ def demo(
     raise typer.Exit(code)
 
 
+@app.command(
+    epilog="Examples:\n\n  balctl history\n\n  balctl history --field total --asset BTC --since 30d\n\n"
+    "  balctl history -o csv --since 2026-01-01 > equity.csv\n\n  balctl history --import balances.csv",
+)
+def history(
+    profile: Annotated[
+        Optional[list[str]],
+        typer.Option("--profile", "-p", show_default=False, autocompletion=_complete_profile, metavar="NAME",
+                     help="Only these profiles (repeat -p); default: every recorded profile."),
+    ] = None,
+    asset: Annotated[Optional[str], typer.Option("--asset", metavar="BTC,ETH",
+                                                 help="Row field of these assets, summed per account.")] = None,
+    field: Annotated[str, typer.Option("--field", metavar="FIELD",
+                                       help="equity, loan, a risk figure, or a row field (total, available, ...).")]
+    = "equity",
+    since: Annotated[str, typer.Option("--since", metavar="WHEN", help="From: 90m, 24h, 7d ago, or an ISO date (UTC).")]
+    = "7d",
+    until: Annotated[Optional[str], typer.Option("--until", metavar="WHEN", show_default=False,
+                                                 help="Up to: 90m, 24h, 7d ago, or an ISO date (UTC); default: now.")]
+    = None,
+    output: Annotated[Output, typer.Option("--output", "-o", case_sensitive=False, help="Output format.")]
+    = Output.table,
+    db: DbOpt = None,
+    import_file: Annotated[
+        Optional[Path],
+        typer.Option("--import", metavar="FILE.csv", dir_okay=False, show_default=False,
+                     help="Load a CSV written by --append into the history (again: adds nothing)."),
+    ] = None,
+) -> None:
+    """Look back: the latest value of a field per account, its change over 1h/24h/7d/30d, and a chart."""
+    from balctl.history.command import history as show_history
+    from balctl.model import utc_now
+
+    show_history(db=db, profiles=tuple(profile or ()), assets=split_codes(asset), field=field, since=since,
+                 until=until, output=output.value, import_file=import_file, out=sys.stdout, now=utc_now())
+
+
 def split_codes(value: str | None) -> tuple[str, ...]:
     """`btc, eth` → ("BTC", "ETH"): comma-separated, trimmed, upper-cased, no duplicates."""
     if not value:
@@ -361,8 +411,9 @@ def _run_exchange(exchange: str, profile_name: str | None, selection: Selection,
     """An exchange command: its one profile (chosen as docs/ says), through the run pipeline."""
     from balctl.profiles import choose_profile, load_profiles
 
-    profile = choose_profile(load_profiles(options.config_path), exchange, profile_name)
-    raise typer.Exit(runner.run([profile], selection, options, single=True))
+    loaded = load_profiles(options.config_path)
+    profile = choose_profile(loaded, exchange, profile_name)
+    raise typer.Exit(runner.run([profile], selection, options.with_file(loaded), single=True))
 
 
 def _silence_stdout() -> None:

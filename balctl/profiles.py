@@ -21,6 +21,8 @@ from balctl.sanitize import terminal_text
 from balctl.urls import UrlRefused, parse_base_url
 
 SECRET_KEYS = ("api_secret", "passphrase")
+TOP_LEVEL_KEYS = ("profiles", "record")
+"""`record: true` makes `--record` the default (issue 12: cron lines stay short)."""
 COMMON_KEYS: dict[str, bool] = {"exchange": True, "api_key": True, "api_secret": True, "base_url": False}
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 KEYRING_REFERENCE = re.compile(r"\$\{keyring:([^}\s]+)\}")
@@ -81,10 +83,12 @@ class ProfileFile(Mapping[str, Profile]):
     """
 
     def __init__(self, path: Path, entries: dict[str, Profile | ProfileError],
-                 exchanges_of: dict[str, str | None]) -> None:
+                 exchanges_of: dict[str, str | None], *, record: bool = False) -> None:
         self.path = path
         self._entries = entries
         self._exchanges = exchanges_of
+        self.record = record
+        """Top-level `record: true`: fetching commands record into the history by default."""
 
     def __getitem__(self, name: str) -> Profile:
         entry = self._entries[name]
@@ -123,10 +127,13 @@ def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> Profil
         raise ProfileError(f"{path}: 'profiles' is missing or not a mapping of profile names")
     # `x-...` keys are free, as in docker-compose: a place for `x-common: &common` anchors
     # that profiles merge with `<<: *common`
-    unknown = [str(key) for key in document if key != "profiles" and not str(key).startswith("x-")]
+    unknown = [str(key) for key in document if key not in TOP_LEVEL_KEYS and not str(key).startswith("x-")]
     if unknown:
         raise ProfileError(f"{path}: unknown top-level key '{unknown[0]}' "
-                           "(only 'profiles', and 'x-...' for shared settings)")
+                           "(only 'profiles', 'record', and 'x-...' for shared settings)")
+    record = document.get("record", False)
+    if not isinstance(record, bool):
+        raise ProfileError(f"{path}: top-level key 'record' must be true or false")
     if any(_holds_literal_secret(entry) for entry in section.values()):
         _refuse_if_shared(path)
     entries: dict[str, Profile | ProfileError] = {}
@@ -142,7 +149,7 @@ def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> Profil
             entries[name] = _build_profile(path, name, entry, environ)
         except ProfileError as problem:
             entries[name] = problem.evolve(profile=name, exchange=exchanges_of[name])
-    return ProfileFile(path, entries, exchanges_of)
+    return ProfileFile(path, entries, exchanges_of, record=record)
 
 
 def choose_profile(profiles: ProfileFile, exchange: str, name: str | None) -> Profile:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from balctl.errors import UsageError
+from balctl.errors import BalctlError, UsageError
 from balctl.exchanges import Selection
 from balctl.messages import enable_request_log, report_error
 
@@ -45,6 +46,12 @@ class RunOptions:
     timeout: float = DEFAULT_TIMEOUT
     raw: bool = False
     verbose: bool = False
+    record: bool | None = None
+    """--record / --no-record; None: the profile file's `record:` decides (see `with_file`)."""
+    db: Path | None = None
+    """The history database as given (--db / BALCTL_DB); None: the default location."""
+    command: str = ""
+    """The command's name, stored with a recorded run (`all`, `okx`, ...)."""
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
@@ -62,10 +69,19 @@ class RunOptions:
 
         return resolve_config_path(self.config)
 
+    def with_file(self, profile_file: Any) -> RunOptions:
+        """The profile file's defaults applied: `record: true` unless --no-record."""
+        if self.record is None:
+            return replace(self, record=bool(getattr(profile_file, "record", False)))
+        return self
+
 
 def run(profiles: Sequence[Any], selection: Selection, options: RunOptions, *, single: bool) -> int:
     """Fetch and finish; returns the exit code. `single`: an exchange command's one account."""
-    return finish(fetch(profiles, selection, options), options, single=single)
+    from balctl.model import utc_now
+
+    started_at = utc_now()
+    return finish(fetch(profiles, selection, options), options, single=single, started_at=started_at)
 
 
 def fetch(profiles: Sequence[Any], selection: Selection, options: RunOptions) -> Any:
@@ -86,11 +102,14 @@ def fetch(profiles: Sequence[Any], selection: Selection, options: RunOptions) ->
             progress.clear()
 
 
-def finish(report: Any, options: RunOptions, *, single: bool) -> int:
-    """The post-fetch steps, in order: report failures, filter rows, --append, render."""
+def finish(report: Any, options: RunOptions, *, single: bool, started_at: datetime | None = None) -> int:
+    """The post-fetch steps, in order: report failures, --record, filter rows, --append,
+    render. A recording failure is said after the output and makes the exit code 2: the
+    fetched data is printed all the same."""
     for failure in report.errors:
         if failure.error is not None:
             report_error(failure.error)
+    not_recorded = _record(report, options, started_at) if options.record else None
     if options.hide_zero:
         report = report.without_zero_rows()
     if options.append and report.accounts:
@@ -98,7 +117,25 @@ def finish(report: Any, options: RunOptions, *, single: bool) -> int:
 
         append(options.append, report.accounts)
     _render(report, options, single=single)
+    if not_recorded is not None:
+        report_error(not_recorded)
+        return int(not_recorded.exit_code)
     return int(report.exit_code())
+
+
+def _record(report: Any, options: RunOptions, started_at: datetime | None) -> BalctlError | None:
+    """--record: the whole run (every row, before --hide-zero: that filter is for the eyes)
+    into the history database, in one transaction; the error if it could not be done."""
+    from balctl.history.store import record_run, resolve_db_path
+
+    path = resolve_db_path(options.db)
+    try:
+        record_run(path, report.accounts, report.errors, command=options.command or "balctl",
+                   started_at=started_at or report.fetched_at)
+    except BalctlError as exc:
+        # one line: the fetched data above is what matters
+        return exc.evolve(message=f"not recorded: {exc.message}", hint=None)
+    return None
 
 
 def _render(report: Any, options: RunOptions, *, single: bool) -> None:

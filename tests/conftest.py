@@ -33,10 +33,11 @@ def quiet_request_log():
 
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path_factory, monkeypatch):
-    """Point XDG_CONFIG_HOME and HOME at an empty temp dir and drop BALCTL_* settings."""
+    """Point HOME, XDG_CONFIG_HOME and XDG_DATA_HOME at an empty temp dir and drop BALCTL_* settings."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))  # the history database
     for name in list(os.environ):
         if name.startswith(ENV_PREFIXES):
             monkeypatch.delenv(name)

@@ -1,7 +1,7 @@
 """The terminal line chart of `balctl history`, drawn with plotext (imported here only).
 
 One chart per unit (USD and USDT are never drawn on one axis), one line per account, a
-legend, UTC time on the x axis. A gap (a None point, or a pause of more than three usual
+legend under it, UTC time on the x axis. A gap (a None point, or a pause of more than three usual
 intervals between runs) ends a line segment: the line resumes after it, never through
 zero. With colour, lines are braille-drawn and coloured; with NO_COLOR or off a terminal,
 each line is drawn with its own plain character (`*`, `+`, `o`, ...) and no escape codes.
@@ -39,12 +39,12 @@ def draw(series: list[Series], *, width: int, height: int, colour: bool, title: 
     ends: list[float] = []
     for index, one in enumerate(drawn):
         style = {"color": COLOURS[index], "marker": "braille"} if colour else {"marker": PLAIN_MARKERS[index]}
-        for number, segment in enumerate(segments(one)):
+        for segment in segments(one):
             xs = [x for x, _ in segment]
             ys = [y for _, y in segment]
             starts.append(xs[0])
             ends.append(xs[-1])
-            plt.plot(xs, ys, label=one.label if number == 0 else None, **style)
+            plt.plot(xs, ys, **style)
     if starts:
         low, high = min(starts), max(ends)
         ticks, labels = time_ticks(low, high, count=_tick_count(width))
@@ -55,7 +55,31 @@ def draw(series: list[Series], *, width: int, height: int, colour: bool, title: 
     plt.clear_figure()
     if not colour:
         text = plt.uncolorize(text)
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    lines = [line.rstrip() for line in text.splitlines()]
+    keys = [(_key(plt, index, colour), one.label) for index, one in enumerate(drawn)]
+    return "\n".join(lines + legend(keys, width)) + "\n"
+
+
+def _key(plt, index: int, colour: bool) -> str:
+    """The line's sample for the legend: its colour, or its plain character."""
+    return plt.colorize("⣿⣿", COLOURS[index]) if colour else PLAIN_MARKERS[index] * 2
+
+
+def legend(keys: list[tuple[str, str]], width: int) -> list[str]:
+    """Under the chart rather than inside it, where plotext's own legend hides the start of
+    the lines; entries wrapped to the width."""
+    lines: list[str] = []
+    current, used = "", 0
+    for key, label in keys:
+        size = 3 + len(label)  # the key is two cells wide, then a space
+        if current and used + 3 + size > width:
+            lines.append(current)
+            current, used = "", 0
+        current += ("   " if current else " ") + f"{key} {label}"
+        used += (3 if used else 1) + size
+    if current:
+        lines.append(current)
+    return lines
 
 
 def segments(series: Series) -> list[list[tuple[float, float]]]:
@@ -83,7 +107,7 @@ def segments(series: Series) -> list[list[tuple[float, float]]]:
 def time_ticks(low: float, high: float, *, count: int) -> tuple[list[float], list[str]]:
     """Evenly spaced ticks labelled in UTC: dates for a long span, date and time otherwise."""
     span = high - low
-    form = "%Y-%m-%d" if span > 20 * 86400 else "%m-%d %H:%M" if span > 86400 else "%H:%M"
+    form = "%Y-%m-%d" if span > 20 * 86400 else "%m-%d %H:%M"
     if span <= 0:
         return [low], [_utc(low, "%m-%d %H:%M")]
     ticks = [low + span * step / (count - 1) for step in range(count)]

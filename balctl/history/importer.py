@@ -1,7 +1,8 @@
 """`balctl history --import FILE.csv`: the CSV that `--append` wrote, loaded as snapshots.
 
 The rows of one profile, exchange and account with one `fetched_at` are one snapshot (the
-CSV has no summary, so its fields stay NULL). Snapshots less than a minute apart are one
+CSV has no summary, so its fields stay NULL); `--append` writes them together, so a later
+block with the same stamp is a copy (files concatenated twice) and is left out. Snapshots less than a minute apart are one
 run, as cron wrote them. A snapshot already in the database (same profile, exchange,
 account and `fetched_at`, whether imported or recorded) is skipped, so importing the same
 file twice adds nothing. The file is checked whole before anything is written, and written
@@ -69,6 +70,7 @@ def read_snapshots(path: Path) -> dict[Key, list[tuple[str | None, ...]]]:
     if not lines or tuple(lines[0]) != HEADER:
         raise HistoryError(f"{path}: not a CSV written by --append (its first line must be {','.join(HEADER)})")
     snapshots: dict[Key, list[tuple[str | None, ...]]] = {}
+    current: Key | None = None
     for number, line in enumerate(lines[1:], start=2):
         if tuple(line) == HEADER:
             continue  # a header repeated by concatenated files
@@ -77,6 +79,9 @@ def read_snapshots(path: Path) -> dict[Key, list[tuple[str | None, ...]]]:
         except (BalctlError, ValueError) as exc:
             message = exc.message if isinstance(exc, BalctlError) else str(exc)
             raise HistoryError(f"{path}: line {number}: {message}") from None
+        if key != current and key in snapshots:
+            continue  # a snapshot's rows are written together: this is a second copy of them
+        current = key
         snapshots.setdefault(key, []).append(row)
     return snapshots
 

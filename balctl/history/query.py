@@ -41,9 +41,9 @@ def parse_moment(text: str, *, option: str, now: datetime, end_of_day: bool = Fa
     """
     value = text.strip()
     relative = _RELATIVE.fullmatch(value.lower())
-    if relative:
-        return now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
     try:
+        if relative:
+            return now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             day = date.fromisoformat(value)
             moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
@@ -51,7 +51,7 @@ def parse_moment(text: str, *, option: str, now: datetime, end_of_day: bool = Fa
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?", value):
             moment = datetime.fromisoformat(value)
             return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    except ValueError:
+    except (ValueError, OverflowError):  # 2026-13-01; 999999d before year 1
         pass
     shown = value[:40].encode("ascii", "backslashreplace").decode()
     raise UsageError(f"bad {option} {shown!r}: use {ACCEPTED_TIMES}")
@@ -81,7 +81,8 @@ class Series:
     @property
     def label(self) -> str:
         name = f"{self.profile} · {self.account}"
-        return f"{name} · {self.asset}" if self.asset and self.asset != self.unit else name
+        name = f"{name} · {self.asset}" if self.asset and self.asset != self.unit else name
+        return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)  # never drive the terminal
 
     def latest(self) -> Point | None:
         """The last point with a value."""

@@ -22,7 +22,7 @@ NULL = "–"
 CHART_WIDTH_LIMIT = 160
 
 
-def show(db_path: Path, request: Request, fmt: str, out: TextIO, *, now: datetime) -> None:
+def show(db_path: Path, request: Request, fmt: str, out: TextIO) -> None:
     """Read the history at `db_path` and write the chosen output to `out`."""
     import sqlite3
 
@@ -31,9 +31,12 @@ def show(db_path: Path, request: Request, fmt: str, out: TextIO, *, now: datetim
         if connection.execute("SELECT 1 FROM snapshots LIMIT 1").fetchone() is None:
             raise NoHistory(f"{db_path}: no history recorded yet", hint="record with: balctl all --record")
         wide = request
-        if fmt == "table":  # the changes look further back than the chart
-            floor = (request.until or now) - LOOKBACK
-            if request.since is None or request.since > floor:
+        if fmt == "table":  # the changes look back from each series' latest point, up to 30 d
+            high = iso_millis(request.until) if request.until else "~"
+            latest = connection.execute("SELECT max(fetched_at) FROM snapshots WHERE fetched_at <= ?",
+                                        (high,)).fetchone()[0]
+            floor = datetime.fromisoformat(latest) - LOOKBACK if latest else None
+            if floor is not None and (request.since is None or request.since > floor):
                 wide = replace(request, since=floor)
         loaded = load_series(connection, wide)
     except sqlite3.Error as exc:
