@@ -7,6 +7,7 @@ import re
 import sqlite3
 from datetime import timedelta
 
+from balctl.history.store import RISK_FIELDS
 from balctl.simulator import Fault
 from tests.conftest import invoke
 from tests.history_helpers import T0, record_hours
@@ -32,9 +33,11 @@ def test_all_record_writes_the_run_to_the_default_database(simulator, sim_config
     printed = json.loads(result.stdout)
     path = default_db(isolated_config)
     assert rows(path, "SELECT command FROM runs") == [("all",)]
-    stored = rows(path, "SELECT profile, exchange, account, fetched_at, equity, loan, unit FROM snapshots ORDER BY id")
-    assert stored == [(a["profile"], a["exchange"], a["account"], a["fetched_at"], a["summary"]["equity"],
-                       a["summary"]["loan"], a["summary"]["unit"]) for a in printed["accounts"]]
+    fields = ("equity", "loan", *RISK_FIELDS, "unit")
+    stored = rows(path, f"SELECT profile, exchange, account, fetched_at, {', '.join(fields)} FROM snapshots ORDER BY id")
+    assert stored == [(a["profile"], a["exchange"], a["account"], a["fetched_at"],
+                       *(a["summary"][name] for name in fields)) for a in printed["accounts"]]
+    assert any(margin_ratio for (*_, margin_ratio, _i, _m, _u, _n, _unit) in stored)  # okx-margin's risk figures
     okx = printed["accounts"][0]
     assert rows(path, "SELECT asset, total, available FROM balances WHERE snapshot = 1 ORDER BY id") == [
         (row["asset"], row["total"], row["available"]) for row in okx["balances"]]
@@ -53,7 +56,8 @@ def test_a_failed_account_is_an_errors_row_and_the_exit_code_is_kept(simulator, 
     db = tmp_path / "h.sqlite"
     result = invoke("all", "-c", str(sim_config), "--record", "--db", str(db))
     assert result.exit_code == 6
-    assert rows(db, "SELECT profile FROM snapshots ORDER BY id") == [("okx",), ("okx-demo",), ("coinswitch",)]
+    assert rows(db, "SELECT profile FROM snapshots ORDER BY id") == [
+        ("okx",), ("okx-demo",), ("coinswitch",), ("okx-margin",)]
     [(profile, exchange, exit_code, kind, code)] = rows(db, "SELECT profile, exchange, exit_code, kind, code FROM errors")
     assert (profile, exchange, exit_code, kind, code) == ("xt", "xt", 3, "auth", "AUTH_101")
 

@@ -15,7 +15,7 @@ import pytest
 
 from balctl.history import store
 from balctl.history.store import SCHEMA_VERSION, HistoryError, record_run, resolve_db_path
-from balctl.model import Balance
+from balctl.model import Balance, Snapshot, Summary
 from tests.history_helpers import T0, failure, snapshot
 
 
@@ -60,7 +60,7 @@ def test_a_run_is_stored_with_exact_digits_utc_times_and_native_json(tmp_path):
     assert (profile, fetched_at, equity, loan, unit) == ("main", "2026-01-01T00:00:00.000Z",
                                                          "99999999999999999.99", "0", "USD")
     assert native == '{"adjEq":"5","n":1.000}'
-    assert margin_ratio is None  # issue 11's fields are NULL until the model carries them
+    assert margin_ratio is None  # not reported: NULL, not zero
     assert rows(path, "SELECT market, asset, total, available, loan, usd_value, native, typeof(total) FROM balances") == [
         ("BTC_USDT", "BTC", "0.00000001", "1.10", None, "123456789012345678.123456789",
          '{"free":1.10,"x":null}', "text"),
@@ -72,13 +72,10 @@ def test_a_run_is_stored_with_exact_digits_utc_times_and_native_json(tmp_path):
 
 
 def test_risk_fields_are_stored_when_the_summary_has_them(tmp_path):
-    class RiskSummary:
-        equity, loan, unit, native = Decimal("10"), None, "USD", None
-        adjusted_equity, margin_ratio, initial_margin = Decimal("9.5"), Decimal("12.345"), Decimal("1")
-        maintenance_margin, unrealized_pnl, notional = Decimal("0.5"), Decimal("-0.01"), Decimal("100")
-
-    snap = snapshot()
-    snap = type(snap)(snap.profile, snap.exchange, snap.account, snap.fetched_at, RiskSummary(), [])
+    summary = Summary(Decimal("10"), None, "USD", None, adjusted_equity=Decimal("9.5"),
+                      margin_ratio=Decimal("12.345"), initial_margin=Decimal("1"), maintenance_margin=Decimal("0.5"),
+                      unrealized_pnl=Decimal("-0.01"), notional=Decimal("100"))
+    snap = Snapshot("okx", "okx", "trading", T0, summary, [])
     record_run(tmp_path / "h.sqlite", [snap], command="okx", started_at=T0)
     assert rows(tmp_path / "h.sqlite", f"SELECT {', '.join(store.SUMMARY_FIELDS)} FROM snapshots") == [
         ("10", None, "9.5", "12.345", "1", "0.5", "-0.01", "100")]

@@ -31,17 +31,7 @@ from typing import Any
 from balctl import __version__
 from balctl.errors import ExitCode, UsageError, redact
 from balctl.history.jsontext import compact_json
-from balctl.model import AMOUNT_FIELDS, Failure, Snapshot, format_amount, iso_millis, utc_now
-
-RISK_FIELDS: tuple[str, ...] = (
-    "adjusted_equity",
-    "margin_ratio",
-    "initial_margin",
-    "maintenance_margin",
-    "unrealized_pnl",
-    "notional",
-)
-"""Account risk figures (issue 11: OKX adjEq, mgnRatio, imr, mmr, upl, notionalUsd)."""
+from balctl.model import AMOUNT_FIELDS, RISK_FIELDS, Failure, Snapshot, format_amount, iso_millis, utc_now
 
 SUMMARY_FIELDS: tuple[str, ...] = ("equity", "loan", *RISK_FIELDS)
 """Every summary amount stored on a snapshot row, in column order."""
@@ -102,7 +92,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # version 2: the risk summary fields, the error's kind and code, and the indexes that
     # `balctl history` and `--import` need at a year of hourly runs
     (
-        *(f"ALTER TABLE snapshots ADD COLUMN {name} TEXT" for name in RISK_FIELDS),
+        # written out, not taken from model.RISK_FIELDS: a migration never changes once shipped
+        *(f"ALTER TABLE snapshots ADD COLUMN {name} TEXT" for name in (
+            "adjusted_equity", "margin_ratio", "initial_margin", "maintenance_margin", "unrealized_pnl", "notional")),
         "ALTER TABLE errors ADD COLUMN kind TEXT",
         "ALTER TABLE errors ADD COLUMN code TEXT",
         "CREATE INDEX snapshots_profile_fetched_at ON snapshots(profile, fetched_at)",
@@ -269,10 +261,10 @@ _INSERT_BALANCE = (f"INSERT INTO balances ({', '.join(BALANCE_COLUMNS)}) "
 
 
 def insert_snapshot(connection: sqlite3.Connection, run: int, snapshot: Snapshot) -> int:
-    """One account's summary row and its balance rows. Risk fields that the model does not
-    carry yet (issue 11) are stored as NULL."""
+    """One account's summary row and its balance rows; a figure the exchange does not report
+    (risk fields outside OKX) is NULL."""
     summary = snapshot.summary
-    amounts = [format_amount(getattr(summary, name, None)) for name in SUMMARY_FIELDS]
+    amounts = [format_amount(getattr(summary, name)) for name in SUMMARY_FIELDS]
     cursor = connection.execute(_INSERT_SNAPSHOT, (
         run, snapshot.profile, snapshot.exchange, snapshot.account, iso_millis(snapshot.fetched_at),
         *amounts, summary.unit, _native(summary.native),
