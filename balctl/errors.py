@@ -7,8 +7,8 @@ and exits with the class's `exit_code` (SPEC section 7). Nothing else prints err
 
 from __future__ import annotations
 
-import copy
 import re
+from dataclasses import dataclass
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, Self
@@ -52,9 +52,8 @@ class BalctlError(Exception):
     def evolve(self, **changes: Any) -> Self:
         """A copy with some fields changed. An error is never changed once raised: another
         thread, or the `errors` list of a report, may hold it already."""
-        clone = copy.copy(self)
-        for name, value in changes.items():
-            setattr(clone, name, value)
+        clone = type(self).__new__(type(self))  # not __init__: subclasses take other arguments
+        clone.__dict__.update(self.__dict__, **changes)
         clone.args = (clone.message,)
         clone.__cause__ = self.__cause__
         return clone
@@ -74,6 +73,22 @@ class BalctlError(Exception):
         return f"{where}{self.message}{code}"
 
 
+@dataclass(frozen=True, slots=True)
+class ProfileWhere:
+    """Which profile of which file a check is about; `str()` is the message prefix."""
+
+    path: Any
+    profile: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: profile '{self.profile}'"
+
+    def error(self, reason: str, *, key: str | None = None, hint: str | None = None) -> ProfileError:
+        """`<file>: profile '<name>': <reason>`, with the facts as fields."""
+        return ProfileError(f"{self}: {reason}", path=self.path, profile=self.profile, key=key,
+                            reason=reason, hint=hint)
+
+
 class UsageError(BalctlError):
     """A bad option or argument on the command line."""
 
@@ -85,10 +100,19 @@ class ProfileError(UsageError):
     """The profile file is missing, malformed or unsafe.
 
     Its message names the file, the profile and the key already, so the line does not
-    repeat `exchange (profile):` even when the error is attached to an account.
+    repeat `exchange (profile):` even when the error is attached to an account. The same
+    facts are fields (`path`, `profile`, `key`, `reason`), so that a renderer or the setup
+    commands never parse the message.
     """
 
     kind = "profile"
+
+    def __init__(self, message: str, *, path: Any = None, key: str | None = None,
+                 reason: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.path = path
+        self.key = key
+        self.reason = reason if reason is not None else message
 
     def line(self) -> str:
         return self.message + (f" [{self.code}]" if self.code else "")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from balctl import exchanges
-from balctl.errors import ProfileError, redact
+from balctl.errors import ProfileError, ProfileWhere, redact
 from balctl.sanitize import terminal_text
 from balctl.urls import UrlRefused, parse_base_url
 
@@ -254,25 +254,23 @@ def _strict_loader(yaml: Any) -> type:
 
 def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]) -> Profile:
     """Validate one profile and resolve its `${NAME}` references."""
-    where = f"{path}: profile '{name}'"
+    where = ProfileWhere(path, name)
     if not isinstance(entry, dict):
-        raise ProfileError(f"{where}: must be a mapping of keys")
+        raise where.error("must be a mapping of keys")
     exchange_name = entry.get("exchange")
     if not _known_exchange(exchange_name):
         shown = repr(exchange_name) if isinstance(exchange_name, (str, int, float, bool)) or exchange_name is None \
             else f"a {_yaml_kind(exchange_name)}"
-        raise ProfileError(
-            f"{where}: key 'exchange': unknown exchange {shown} "
-            f"(one of: {', '.join(exchanges.EXCHANGES)})"
-        )
+        raise where.error(f"key 'exchange': unknown exchange {shown} "
+                          f"(one of: {', '.join(exchanges.EXCHANGES)})", key="exchange")
     module = exchanges.load(exchange_name)
     allowed = {**COMMON_KEYS, **module.PROFILE_KEYS}
     for key in entry:
         if key not in allowed:
-            raise ProfileError(f"{where}: unknown key '{key}' (allowed: {', '.join(allowed)})")
+            raise where.error(f"unknown key '{key}' (allowed: {', '.join(allowed)})", key=key)
     for key, required in allowed.items():
         if required and entry.get(key) in (None, ""):
-            raise ProfileError(f"{where}: missing required key '{key}'")
+            raise where.error(f"missing required key '{key}'", key=key)
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -280,7 +278,10 @@ def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]
     for key, raw in entry.items():
         values[key], sources[key] = _resolve(where, key, raw, environ, unset)
     if unset:  # every one of them at once, not one per run
-        raise UnsetVariables(_unset_message(where, unset), list(dict.fromkeys(name for _, name in unset)))
+        reason = _unset_reason(unset)
+        raise UnsetVariables(f"{where}: {reason}", list(dict.fromkeys(name for _, name in unset)),
+                             path=where.path, profile=where.profile, reason=reason,
+                             key=unset[0][0] if len(unset) == 1 else None)
     credentials = {key: _text(where, key, values[key]) for key in ("api_key", *SECRET_KEYS) if key in values}
     redact.add(*(credentials.get(key) for key in SECRET_KEYS))
 
@@ -321,7 +322,7 @@ def _is_reference(text: str) -> bool:
     return bool(ENV_REFERENCE.fullmatch(text) or KEYRING_REFERENCE.fullmatch(text))
 
 
-def _resolve(where: str, key: str, raw: Any, environ: Mapping[str, str],
+def _resolve(where: ProfileWhere, key: str, raw: Any, environ: Mapping[str, str],
              unset: list[tuple[str, str]]) -> tuple[Any, str]:
     """Expand `${NAME}` from the environment, or read a whole `${keyring:NAME}` from the OS
     keyring; returns (value, source). Unset variables are appended to `unset` (and read as
@@ -335,7 +336,7 @@ def _resolve(where: str, key: str, raw: Any, environ: Mapping[str, str],
 
         return read_secret(where, key, in_keyring.group(1)), f"keyring {in_keyring.group(1)}"
     if KEYRING_REFERENCE.search(raw):
-        raise ProfileError(f"{where}: key '{key}': ${{keyring:NAME}} must be the whole value")
+        raise where.error(f"key '{key}': ${{keyring:NAME}} must be the whole value", key=key)
     whole = ENV_REFERENCE.fullmatch(stripped)
 
     def lookup(match: re.Match[str]) -> str:
@@ -349,57 +350,55 @@ def _resolve(where: str, key: str, raw: Any, environ: Mapping[str, str],
     return value, (f"env {whole.group(1)}" if whole else "file")
 
 
-def _unset_message(where: str, unset: list[tuple[str, str]]) -> str:
+def _unset_reason(unset: list[tuple[str, str]]) -> str:
     """`key 'api_secret': environment variable X is unset or empty`, or all of them in one line."""
     if len(unset) == 1:
         (key, name), = unset
-        return f"{where}: key '{key}': environment variable {name} is unset or empty"
+        return f"key '{key}': environment variable {name} is unset or empty"
     names = ", ".join(f"{name} ({key})" for key, name in unset)
-    return f"{where}: environment variables {names} are unset or empty"
+    return f"environment variables {names} are unset or empty"
 
 
-def _text(where: str, key: str, value: Any) -> str:
+def _text(where: ProfileWhere, key: str, value: Any) -> str:
     """A credential as the user wrote it. YAML turns `0x61b1...` or `1234` into a number,
     which could not be turned back into the same text: ask for quotes instead of guessing."""
     if not isinstance(value, str):
-        raise ProfileError(f"{where}: key '{key}' must be a string: quote it in the YAML")
+        raise where.error(f"key '{key}' must be a string: quote it in the YAML", key=key)
     text = value.strip()
     if not text:
-        raise ProfileError(f"{where}: missing required key '{key}'")
+        raise where.error(f"missing required key '{key}'", key=key)
     if not (text.isascii() and text.isprintable()):  # it goes into an HTTP header
-        raise ProfileError(f"{where}: key '{key}' must be printable ASCII")
+        raise where.error(f"key '{key}' must be printable ASCII", key=key)
     return text
 
 
-def _flag(where: str, key: str, value: Any) -> bool:
+def _flag(where: ProfileWhere, key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ProfileError(f"{where}: key '{key}' must be true or false")
+        raise where.error(f"key '{key}' must be true or false", key=key)
     return value
 
 
-def _symbols(where: str, value: Any) -> tuple[str, ...]:
+def _symbols(where: ProfileWhere, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ProfileError(f"{where}: key 'symbols' must be a list such as [BTC_USDT, ETH_USDT]")
+        raise where.error("key 'symbols' must be a list such as [BTC_USDT, ETH_USDT]", key="symbols")
     return tuple(item.strip().upper() for item in value if item.strip())
 
 
-def _base_url(where: str, value: Any) -> str:
+def _base_url(where: ProfileWhere, value: Any) -> str:
     """https only, except to this machine (the simulator, a local proxy); read as the HTTP
     library will read it (balctl.urls), so the host checked is the host connected to."""
     if not isinstance(value, str):
-        raise ProfileError(f"{where}: key 'base_url' must be a URL")
+        raise where.error("key 'base_url' must be a URL", key="base_url")
     try:
         url = parse_base_url(value.strip())
     except UrlRefused as refusal:  # the value is not quoted: it may hold a proxy password
-        raise ProfileError(f"{where}: key 'base_url' {refusal}") from None
+        raise where.error(f"key 'base_url' {refusal}", key="base_url") from None
     redact.add(url.password)  # a proxy's `user:password@` is a secret too
     if url.scheme == "http" and not _is_loopback(url.bare_host):
-        raise ProfileError(
-            f"{where}: key 'base_url': plain http is only allowed to a loopback host "
-            f"(not {url.host}); use https://"
-        )
+        raise where.error(f"key 'base_url': plain http is only allowed to a loopback host "
+                          f"(not {url.host}); use https://", key="base_url")
     return url.text()
 
 

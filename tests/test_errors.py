@@ -29,3 +29,16 @@ def test_an_internal_error_keeps_its_cause_through_copies():
     error = InternalError.from_exception(cause).for_account("xt", "xt")
     assert error.__cause__ is cause
     assert error.line() == "xt (xt): internal error: ZeroDivisionError: boom (BALCTL_DEBUG=1 shows the traceback)"
+
+
+def test_a_profile_problem_carries_its_facts_as_fields(write_config):
+    from balctl.profiles import load_profiles
+
+    path = write_config("""\
+        profiles:
+          main: {exchange: okx, api_key: k, api_secret: s, passphrase: p, demo: maybe}
+    """)
+    problem = load_profiles(path).problems["main"]
+    assert (problem.path, problem.profile, problem.key) == (path, "main", "demo")
+    assert problem.reason == "key 'demo' must be true or false"
+    assert problem.line() == f"{path}: profile 'main': key 'demo' must be true or false"

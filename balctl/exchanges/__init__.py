@@ -14,7 +14,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from balctl.errors import ProfileWhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +92,8 @@ class ExchangeModule(Protocol):
     PROFILE_KEYS: dict[str, bool]
     """Profile keys this exchange adds to the common ones -> required?"""
 
-    def validate_profile(self, profile: Any, where: str) -> None:
-        """Exchange-specific checks of a loaded profile; raise ProfileError."""
+    def validate_profile(self, profile: Any, where: ProfileWhere) -> None:
+        """Exchange-specific checks of a loaded profile; raise `where.error(...)`."""
 
     def request_paths(self, profile: Any, selection: Selection) -> list[str]:
         """Path + query of each request, exactly as sent and signed."""
@@ -108,7 +111,7 @@ class ExchangeModule(Protocol):
         """Pure: the decoded answers (one per request path) -> `model.Account`."""
 
 
-def _no_extra_checks(profile: Any, where: str) -> None:
+def _no_extra_checks(profile: Any, where: ProfileWhere) -> None:
     """Default `validate_profile`: the common profile rules are enough."""
 
 

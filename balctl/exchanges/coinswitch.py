@@ -60,15 +60,15 @@ ERRORS: dict[str, Callable[..., errors.BalctlError]] = {  # 429 and 5xx: errors.
 }
 
 
-def validate_profile(profile: Any, where: str) -> None:
+def validate_profile(profile: Any, where: errors.ProfileWhere) -> None:
     """The seed must be 64 hex and `api_key` its public key: a typo is caught before any
     request, where CoinSwitch could only answer an ambiguous 401. Never echoes either value."""
     if not SEED.fullmatch(profile.api_secret):
-        raise errors.ProfileError(f"{where}: key 'api_secret' must be the 64-hex-character Ed25519 seed")
+        raise where.error("key 'api_secret' must be the 64-hex-character Ed25519 seed", key="api_secret")
     if profile.api_key.lower() != public_key_hex(profile.api_secret):
-        raise errors.ProfileError(
-            f"{where}: key 'api_key' does not match api_secret "
-            "(it must be the hex Ed25519 public key of that seed)",
+        raise where.error(
+            "key 'api_key' does not match api_secret (it must be the hex Ed25519 public key of that seed)",
+            key="api_key",
             hint="check that api_key and api_secret are not swapped and come from the same CoinSwitch key",
         )
 

@@ -85,7 +85,7 @@ SYMBOLS_NEEDED = (
 )
 
 
-def validate_profile(profile: Any, where: str) -> None:
+def validate_profile(profile: Any, where: errors.ProfileWhere) -> None:
     """Nothing beyond the common rules: `symbols:` is normalised by the profile loader."""
 
 

@@ -42,23 +42,33 @@ def render_profiles(profiles: Iterable[Any], fmt: str, out: TextIO, *, source: A
 def profile_document(profile: Any) -> dict[str, Any]:
     """One profile as shown, keys in a fixed order; the same object in every row."""
     sources = getattr(profile, "sources", None) or {}
+    keys = _exchange_keys(profile.exchange)
     return {
         "name": profile.name,
         "exchange": profile.exchange,
         "base_url": safe_url(profile.base_url),
-        "demo": bool(profile.demo) if profile.exchange == "okx" else None,
-        "symbols": list(profile.symbols) if profile.exchange == "xt" else None,
+        "demo": bool(profile.demo) if "demo" in keys else None,
+        "symbols": list(profile.symbols) if "symbols" in keys else None,
         "api_key": mask_key(profile.api_key),
-        "sources": {key: sources.get(key) for key in CREDENTIALS
-                    if key != "passphrase" or profile.exchange == "okx"},
+        "sources": {key: sources.get(key) for key in CREDENTIALS if key != "passphrase" or key in keys},
         "problem": None,
     }
+
+
+def _exchange_keys(exchange: str) -> set[str]:
+    """The profile keys the exchange adds (demo, symbols, passphrase): what is shown for it."""
+    from balctl import exchanges
+
+    try:
+        return set(exchanges.load(exchange).PROFILE_KEYS)
+    except KeyError:
+        return set()
 
 
 def problem_document(problem: BalctlError) -> dict[str, Any]:
     """A profile that cannot be used: its name, exchange if known, and why (never a value:
     ProfileError messages name keys, not what they hold)."""
-    reason = problem.message.split(f"profile '{problem.profile}': ", 1)[-1]  # not the path again
+    reason = getattr(problem, "reason", None) or problem.message  # without the path again
     return {"name": problem.profile, "exchange": problem.exchange, "base_url": None, "demo": None,
             "symbols": None, "api_key": None, "sources": None, "problem": reason}
 

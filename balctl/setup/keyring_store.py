@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from balctl.errors import ProfileError, UsageError, redact
+from balctl.errors import ProfileError, ProfileWhere, UsageError, redact
 
 SERVICE = "balctl"
 INSTALL_HINT = "pip install 'balctl[keyring]' (or keep the secret in an environment variable)"
@@ -25,7 +25,7 @@ def reference(name: str) -> str:
     return f"${{keyring:{name}}}"
 
 
-def read_secret(where: str, key: str, name: str) -> str:
+def read_secret(where: ProfileWhere, key: str, name: str) -> str:
     """The secret stored as NAME; a ProfileError (exit 2) naming profile, key and fix when the
     library, a backend or the entry is missing."""
     library = _library(f"{where}: key '{key}' is in the OS keyring ({reference(name)}) "
@@ -33,11 +33,11 @@ def read_secret(where: str, key: str, name: str) -> str:
     try:
         value = library.get_password(SERVICE, name)
     except Exception as exc:  # noqa: BLE001 - a backend's failure is the user's to fix, not a bug
-        raise ProfileError(f"{where}: key '{key}': cannot read the OS keyring: {_reason(exc)}",
-                           hint="unlock the keyring, or keep the secret in an environment variable") from None
+        raise where.error(f"key '{key}': cannot read the OS keyring: {_reason(exc)}", key=key,
+                          hint="unlock the keyring, or keep the secret in an environment variable") from None
     if not value:
-        raise ProfileError(
-            f"{where}: key '{key}': no keyring entry '{name}' under service '{SERVICE}'",
+        raise where.error(
+            f"key '{key}': no keyring entry '{name}' under service '{SERVICE}'", key=key,
             hint=f"store it with: keyring set {SERVICE} {name}  (or 'balctl profiles add ... --keyring --force')",
         )
     redact.add(value)
