@@ -43,6 +43,8 @@ def fetch_snapshot(profile: Profile, selection: Selection, transport: Transport)
         summary=account.summary,
         balances=account.balances,
         raw=bodies,
+        breakdown=account.breakdown,
+        warnings=account.warnings,
     )
 
 

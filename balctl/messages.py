@@ -30,6 +30,11 @@ def report_error(exc: BalctlError) -> None:
         stderr_line(f"hint: {exc.hint}")
 
 
+def report_warning(exchange: str, profile: str, text: str) -> None:
+    """`balctl: warning: <exchange> (<profile>): <what was left out>`: the run still succeeds."""
+    stderr_line(f"balctl: warning: {exchange} ({profile}): {text}")
+
+
 def stderr_line(line: str) -> None:
     """One line, redacted, then made safe for a terminal: the line may quote an exchange
     message, a header, a profile name or a path (balctl.sanitize)."""

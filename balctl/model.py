@@ -8,7 +8,7 @@ unchanged; `""` (OKX: not applicable) becomes `None`. Nothing here knows any exc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any
@@ -95,10 +95,19 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """What an exchange module's pure `parse()` returns: no profile, no clock."""
+    """What an exchange module's pure `parse()` returns: no profile, no clock.
+
+    `balances` are the account's assets: no amount of one row is part of another row, so
+    summing a column over them never counts anything twice. `breakdown` holds rows that
+    split a balance row further (CoinSwitch: what each symbol locks of the wallet); they
+    are shown apart and never summed with the balances. `warnings` name what the response
+    held that could not become a row (an entry without a currency) and was left out.
+    """
 
     summary: Summary
     balances: list[Balance]
+    breakdown: list[Balance] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +121,16 @@ class Snapshot:
     summary: Summary
     balances: list[Balance]
     raw: list[Any] = field(default_factory=list)
+    breakdown: list[Balance] = field(default_factory=list)
+    """Rows that split a balance row further; see `Account`."""
+    warnings: tuple[str, ...] = ()
+    """What was left out of the response, one sentence each; see `Account`."""
 
     def without_zero_rows(self) -> Snapshot:
-        rows = [row for row in self.balances if not row.is_zero()]
-        return Snapshot(
-            self.profile, self.exchange, self.account, self.fetched_at,
-            self.summary, rows, self.raw,
+        return replace(
+            self,
+            balances=[row for row in self.balances if not row.is_zero()],
+            breakdown=[row for row in self.breakdown if not row.is_zero()],
         )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from balctl.errors import BalctlError, UsageError
 from balctl.exchanges import Selection
-from balctl.messages import enable_request_log, report_error
+from balctl.messages import enable_request_log, report_error, report_warning
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds: the per-request timeout when neither --timeout nor BALCTL_TIMEOUT says one."""
@@ -103,12 +103,15 @@ def fetch(profiles: Sequence[Any], selection: Selection, options: RunOptions) ->
 
 
 def finish(report: Any, options: RunOptions, *, single: bool, started_at: datetime | None = None) -> int:
-    """The post-fetch steps, in order: report failures, --record, filter rows, --append,
-    render. A recording failure is said after the output and makes the exit code 2: the
-    fetched data is printed all the same."""
+    """The post-fetch steps, in order: report failures and warnings, --record, filter rows,
+    --append, render. A recording failure is said after the output and makes the exit code
+    2: the fetched data is printed all the same."""
     for failure in report.errors:
         if failure.error is not None:
             report_error(failure.error)
+    for account in report.accounts:
+        for text in account.warnings:
+            report_warning(account.exchange, account.profile, text)
     not_recorded = _record(report, options, started_at) if options.record else None
     if options.hide_zero:
         report = report.without_zero_rows()

@@ -21,10 +21,11 @@ def test_all_prints_every_profile_in_file_order(simulator, sim_config):
     result = invoke("all", "-c", str(sim_config), "-o", "json")
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
-    assert list(document) == ["fetched_at", "accounts", "errors"]
+    assert list(document) == ["fetched_at", "accounts", "errors", "warnings"]
     assert [a["profile"] for a in document["accounts"]] == PROFILES
     assert [a["account"] for a in document["accounts"]] == ["trading", "trading", "lever", "futures", "trading"]
     assert document["errors"] == []
+    assert document["warnings"] == []
     assert result.stderr == ""
     assert all(entry.verified for entry in simulator.log if entry.endpoint == "balance")
 
@@ -79,7 +80,8 @@ def test_table_has_one_table_per_account_and_totals_per_unit(simulator, sim_conf
     result = invoke("all", "-c", str(sim_config), "-p", "okx", "-p", "xt", "-p", "coinswitch")
     assert result.exit_code == 0, result.stderr
     titles = [line for line in result.stdout.splitlines() if " · " in line]
-    assert titles == ["okx · okx · trading", "xt · xt · lever", "coinswitch · coinswitch · futures"]
+    assert titles == ["okx · okx · trading", "xt · xt · lever", "coinswitch · coinswitch · futures",
+                      "coinswitch · coinswitch · by market"]
     totals = result.stdout[result.stdout.index("Totals"):]
     document = json.loads(invoke("all", "-c", str(sim_config), "-o", "json").stdout)
     by_unit = {}

@@ -163,9 +163,10 @@ def test_an_upper_case_api_key_is_accepted(write_config):
 
 # --- parsing ------------------------------------------------------------------------------
 
-def test_parse_wallet_row_then_symbol_rows():
+def test_parse_wallet_row_as_balance_and_symbol_rows_as_breakdown():
     account = coinswitch.parse([load_fixture("coinswitch_wallet_balance.json")])
-    wallet, doge, btc = account.balances
+    (wallet,) = account.balances
+    doge, btc = account.breakdown
     assert (wallet.market, wallet.asset) == (None, "USDT")
     assert (wallet.total, wallet.available, wallet.frozen, wallet.position_margin, wallet.order_margin) == (
         Decimal("60960.82599588"), Decimal("60910.77418715"), Decimal("50.05180873"),
@@ -177,8 +178,11 @@ def test_parse_wallet_row_then_symbol_rows():
     assert (doge.total, doge.available) == (None, None)
     assert (btc.market, btc.asset, btc.order_margin) == ("BTCUSDT", "USDT", Decimal("-6.77860554"))
     assert btc.native["exchange"] is None and btc.native["symbol"] == "btcusdt"
-    # the symbol rows break the wallet's blocked balance down; they are not extra money
+    # the symbol rows break the wallet's blocked balance down; they are not extra money, and
+    # not balance rows: summing frozen over the balances is the wallet's blocked balance once
     assert doge.frozen + btc.frozen == wallet.frozen
+    assert sum(row.frozen for row in account.balances) == Decimal("50.05180873")
+    assert account.warnings == ()
     assert account.summary.equity == Decimal("60960.82599588")
     assert (account.summary.loan, account.summary.unit) == (None, "USDT")
     assert account.summary.native == [load_fixture("coinswitch_wallet_balance.json")["data"]["base_asset_balances"][0]]
@@ -227,9 +231,9 @@ def test_unexpected_shapes_exit_5_cleanly(write_config, body, message):
 EXPECTED_CSV = """\
 fetched_at,profile,exchange,account,market,asset,total,available,frozen,loan,interest,position_margin,order_margin,usd_value
 2026-01-02T03:04:05.678Z,coinswitch,coinswitch,futures,,USDT,60960.82599588,60910.77418715,50.05180873,,,56.83032573,-6.778517,
-2026-01-02T03:04:05.678Z,coinswitch,coinswitch,futures,DOGEUSDT,USDT,,,50.04968529,,,50.04959675,0.00008854,
-2026-01-02T03:04:05.678Z,coinswitch,coinswitch,futures,BTCUSDT,USDT,,,0.00212344,,,6.78072898,-6.77860554,
 """
+"""The wallet row only: the per-symbol margins are part of it (JSON `breakdown`, a table of
+their own), so a spreadsheet summing `frozen` over the file counts them once."""
 
 
 @responses.activate
@@ -275,13 +279,19 @@ def test_table_output(write_config):
     lines = result.stdout.splitlines()
     assert lines[0] == "coinswitch · coinswitch · futures"
     assert [h.strip() for h in lines[2].strip("┃ ").split("┃")] == [
-        "Market", "Asset", "Total", "Available", "Frozen", "Position margin", "Order margin"]
-    wallet, doge, btc = lines[4:7]
-    assert wallet == ("│ –        │ USDT  │ 60960.82599588 │ 60910.77418715 │ 50.05180873 │"
-                      "     56.83032573 │    -6.778517 │")
-    assert doge.startswith("│ DOGEUSDT │ USDT  │              – │              – │ 50.04968529 │")
-    assert btc.endswith("│  -6.77860554 │")
-    assert lines[-1] == "  equity 60960.82599588 USDT   loan –"
+        "Asset", "Total", "Available", "Frozen", "Position margin", "Order margin"]
+    assert lines[4] == ("│ USDT  │ 60960.82599588 │ 60910.77418715 │ 50.05180873 │"
+                        "     56.83032573 │    -6.778517 │")
+    assert lines[6] == "  equity 60960.82599588 USDT   loan –"
+    # what each symbol locks: a table of its own under the summary, not more balance rows
+    assert lines[7] == "coinswitch · coinswitch · by market"
+    assert [h.strip() for h in lines[9].strip("┃ ").split("┃")] == [
+        "Market", "Asset", "Frozen", "Position margin", "Order margin"]
+    doge, btc = lines[11:13]
+    assert doge == "│ DOGEUSDT │ USDT  │ 50.04968529 │     50.04959675 │   0.00008854 │"
+    assert btc == "│ BTCUSDT  │ USDT  │  0.00212344 │      6.78072898 │  -6.77860554 │"
+    assert lines[13].startswith("└")
+    assert lines[14:] == ["              already included in the balances above"]
     assert "\x1b[" not in result.stdout
 
 
@@ -376,7 +386,7 @@ def test_a_429_then_success_recovers(write_config, no_sleep):
     responses.get(URL, body=fixture_text("coinswitch_wallet_balance.json"))
     result = run(write_config(CS_PROFILE), "-o", "csv")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.count("\n") == 4
+    assert result.stdout.count("\n") == 2  # the header and the wallet row
 
 
 @responses.activate

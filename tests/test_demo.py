@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+from decimal import Decimal
 
 import pytest
 
@@ -40,9 +41,9 @@ def demo(home, *args: str):
 def test_demo_json_has_one_account_per_exchange_and_no_errors(empty_home):
     stdout = demo(empty_home, "-o", "json")
     document = json.loads(stdout, parse_float=Number)
-    assert list(document) == ["fetched_at", "accounts", "errors"]
+    assert list(document) == ["fetched_at", "accounts", "errors", "warnings"]
     assert_fresh(document["fetched_at"])
-    assert document["errors"] == []
+    assert (document["errors"], document["warnings"]) == ([], [])
     assert [(a["profile"], a["exchange"], a["account"]) for a in document["accounts"]] == [
         ("okx", "okx", "trading"), ("xt", "xt", "lever"), ("coinswitch", "coinswitch", "futures")]
     for account, exchange in zip(document["accounts"], EXCHANGES):
@@ -61,13 +62,19 @@ def test_demo_csv_lists_the_rows_of_all_three_exchanges(empty_home):
     assert [r[1:] for r in rows] == [cells for exchange in EXCHANGES for cells in csv_cells(expected(exchange))]
     for stamp in {r[0] for r in rows}:
         assert_fresh(stamp)
+    # summing a column over one account's rows counts nothing twice: CoinSwitch's per-symbol
+    # margins are inside its wallet row, so they are not rows of their own
+    frozen = HEADER.split(",").index("frozen")
+    blocked = sum(Decimal(r[frozen]) for r in rows if r[2] == "coinswitch")
+    assert blocked == Decimal("100.10180873")  # the wallet's total_blocked_balance, once
 
 
 def test_demo_table_shows_the_three_accounts_and_totals(empty_home):
     stdout = demo(empty_home)
     assert "\x1b" not in stdout
     titles = [line for line in stdout.splitlines() if " · " in line]
-    assert titles == ["okx · okx · trading", "xt · xt · lever", "coinswitch · coinswitch · futures"]
+    assert titles == ["okx · okx · trading", "xt · xt · lever", "coinswitch · coinswitch · futures",
+                      "coinswitch · coinswitch · by market"]
     summaries = [line for line in stdout.splitlines() if line.startswith("  equity ")]
     assert summaries == [
         "  equity 44981.079513297616 USD   loan –",
@@ -88,5 +95,5 @@ def test_demo_needs_no_config_even_when_the_default_path_is_broken(tmp_path):
     env = {"HOME": str(home), "NO_COLOR": "1", "BALCTL_CONFIG": str(tmp_path / "missing.yaml")}
     done = run_balctl("demo", "-o", "csv", env={**env, "XDG_CONFIG_HOME": ""})
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.startswith(HEADER + "\n") and done.stdout.count("\n") == 13
+    assert done.stdout.startswith(HEADER + "\n") and done.stdout.count("\n") == 11
     assert os.listdir(home / ".config" / "balctl") == ["config.yaml"]

@@ -107,6 +107,7 @@ def expected(exchange: str, *, ccy: tuple[str, ...] = (), symbols: tuple[str, ..
              profile: str | None = None) -> dict[str, Any]:
     """The snapshot document (without `fetched_at`) for the simulator's sample account
     (profile `okx-margin`: its OKX margin account)."""
+    breakdown: list[dict[str, Any]] = []
     if exchange == "okx":
         top = accounts.okx_margin_account() if profile == "okx-margin" else accounts.okx_account()
         details = [d for d in top["details"] if not ccy or d["ccy"] in ccy]
@@ -130,11 +131,12 @@ def expected(exchange: str, *, ccy: tuple[str, ...] = (), symbols: tuple[str, ..
         wallet = accounts.coinswitch_wallet()
         [usdt] = wallet["base_asset_balances"]
         rows = [{**row(None, "USDT", usdt["balances"], CS_WALLET_FIELDS), "native": as_output(usdt)}]
-        rows += [row(a["symbol"], a["base_asset"], a, CS_SYMBOL_FIELDS) for a in wallet["asset"]]
+        # what each symbol locks is part of the wallet row: a breakdown, not more balance rows
+        breakdown = [row(a["symbol"], a["base_asset"], a, CS_SYMBOL_FIELDS) for a in wallet["asset"]]
         summary = {"equity": usdt["balances"]["total_balance"], "loan": None, **NO_RISK, "unit": "USDT",
                    "native": as_output(wallet["base_asset_balances"])}
     return {"profile": profile or exchange, "exchange": exchange, "account": ACCOUNT[exchange],
-            "summary": summary, "balances": rows}
+            "summary": summary, "balances": rows, "breakdown": breakdown, "warnings": []}
 
 
 def csv_cells(document: dict[str, Any]) -> list[list[str]]:
@@ -174,15 +176,16 @@ def ok(done) -> str:
 def test_json_has_every_sample_value_digit_for_digit(simulator, sim_config, exchange):
     stdout = ok(run_balctl(exchange, "-o", "json", config=sim_config))
     document = load(stdout)
-    assert list(document) == ["profile", "exchange", "account", "fetched_at", "summary", "balances"]
+    assert list(document) == ["profile", "exchange", "account", "fetched_at", "summary", "balances", "breakdown",
+                              "warnings"]
     assert_fresh(document.pop("fetched_at"))
     assert list(document["summary"]) == SUMMARY_KEYS
-    assert all(list(r) == ROW_KEYS for r in document["balances"])
+    assert all(list(r) == ROW_KEYS for r in document["balances"] + document["breakdown"])
     assert document == expected(exchange)
     assert stdout.startswith('{\n  "profile": ') and stdout.endswith("\n}\n")  # indent 2, one object
     assert_verified(simulator, DEFAULT_PATHS[exchange])
     if exchange == "coinswitch":  # margins released by orders are negative, and stay so
-        wallet, doge, btc = document["balances"]
+        (wallet,), (doge, btc) = document["balances"], document["breakdown"]
         assert wallet["order_margin"] == "-6.778327"
         assert wallet["native"]["balances"]["total_open_order_margin"] == "-6.778327"
         assert (doge["order_margin"], btc["order_margin"]) == ("0.00008854", "-6.77841554")
@@ -229,14 +232,19 @@ def test_table_shows_every_amount_and_the_summary(simulator, sim_config, exchang
     stdout = ok(run_balctl(exchange, config=sim_config))
     document = expected(exchange)
     assert "\x1b" not in stdout  # a pipe gets no colour
+    # the breakdown (CoinSwitch's per-symbol margins) is a table of its own, after the summary
+    stdout, _, parts = stdout.partition(f"\n{exchange} · {exchange} · by market\n")
     lines = stdout.splitlines()
     assert lines[0] == f"{exchange} · {exchange} · {ACCOUNT[exchange]}"
-    rows = document["balances"]
-    columns = ["market"] if any(r["market"] for r in rows) else []
-    columns += ["asset"] + [name for name in AMOUNTS if any(r[name] is not None for r in rows)]
-    heading, *body = table_rows(stdout)
-    assert heading == [HEADINGS[name] for name in columns]  # an all-null column is left out
-    assert body == [[r[name] or "–" for name in columns] for r in rows]
+    for text, rows in ((stdout, document["balances"]), (parts, document["breakdown"])):
+        if not rows:
+            assert text == ""
+            continue
+        columns = ["market"] if any(r["market"] for r in rows) else []
+        columns += ["asset"] + [name for name in AMOUNTS if any(r[name] is not None for r in rows)]
+        heading, *body = table_rows(text)
+        assert heading == [HEADINGS[name] for name in columns]  # an all-null column is left out
+        assert body == [[r[name] or "–" for name in columns] for r in rows]
     summary = document["summary"]
     loan = f"{summary['loan']} {summary['unit']}" if summary["loan"] else "–"
     assert lines[-1] == f"  equity {summary['equity']} {summary['unit']}   loan {loan}"

@@ -140,6 +140,66 @@ def test_parse_a_thousand_assets():
     assert account.balances[42].loan is None
 
 
+def with_empty_ccy_entries(*positions: int) -> dict:
+    """The fixture response with a `"ccy": ""` entry inserted at each position of `details`."""
+    body = load_fixture("okx_balance.json")
+    for position in positions:
+        body["data"][0]["details"].insert(position, {"ccy": "", "eq": "5", "availBal": "5", "eqUsd": "5"})
+    return body
+
+
+def test_an_entry_without_a_currency_is_left_out_with_a_warning():
+    account = okx.parse([with_empty_ccy_entries(2)])
+    assert [row.asset for row in account.balances] == ["USDT", "BTC", "ETH", "SOL"]
+    assert account.warnings == (
+        "left out 1 'details' entry without a currency ('ccy' empty): details[2]",)
+    assert okx.parse([load_fixture("okx_balance.json")]).warnings == ()
+
+
+def test_several_entries_without_a_currency_make_one_warning():
+    account = okx.parse([with_empty_ccy_entries(0, 5)])
+    assert len(account.balances) == 4
+    assert account.warnings == (
+        "left out 2 'details' entries without a currency ('ccy' empty): details[0], details[5]",)
+
+
+def decimal_free_json(body: dict) -> str:
+    return json.dumps(body, default=str)
+
+
+@responses.activate
+def test_an_empty_ccy_prints_the_other_rows_warns_once_and_exits_0(write_config, fixed_now):
+    responses.get(URL, body=decimal_free_json(with_empty_ccy_entries(2)))
+    result = invoke("okx", "-c", str(write_config(OKX_PROFILE)), "-o", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == EXPECTED_CSV
+    assert result.stderr == ("balctl: warning: okx (okx): left out 1 'details' entry without a currency "
+                             "('ccy' empty): details[2]\n")
+
+
+@responses.activate
+def test_an_empty_ccy_is_listed_in_the_json_warnings(write_config, fixed_now):
+    responses.get(URL, body=decimal_free_json(with_empty_ccy_entries(2)))
+    result = invoke("okx", "-c", str(write_config(OKX_PROFILE)), "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["warnings"] == ["left out 1 'details' entry without a currency ('ccy' empty): details[2]"]
+    assert [row["asset"] for row in document["balances"]] == ["USDT", "BTC", "ETH", "SOL"]
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("balctl: warning: okx (okx): ")
+
+
+@responses.activate
+def test_all_lists_the_warning_with_its_account(write_config):
+    responses.get(URL, body=decimal_free_json(with_empty_ccy_entries(0)))
+    result = invoke("all", "-c", str(write_config(OKX_PROFILE)), "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    message = "left out 1 'details' entry without a currency ('ccy' empty): details[0]"
+    assert document["warnings"] == [{"profile": "okx", "exchange": "okx", "account": "trading", "message": message}]
+    assert document["accounts"][0]["warnings"] == [message]
+    assert result.stderr == f"balctl: warning: okx (okx): {message}\n"
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
@@ -194,7 +254,8 @@ def test_raw_adds_the_untouched_response(write_config):
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["raw"] == [json.loads(fixture_text("okx_balance.json"))]
-    assert list(document) == ["profile", "exchange", "account", "fetched_at", "summary", "balances", "raw"]
+    assert list(document) == ["profile", "exchange", "account", "fetched_at", "summary", "balances", "breakdown",
+                              "warnings", "raw"]
 
 
 def test_raw_without_json_is_a_usage_error(write_config):

@@ -41,7 +41,7 @@ WALLET_FIELDS = {  # SPEC 5: unified field <- `base_asset_balances[].balances` f
     "position_margin": "total_position_margin",
     "order_margin": "total_open_order_margin",
 }
-SYMBOL_FIELDS = {  # SPEC 5: unified field <- `asset[]` field; a part of the wallet's blocked balance
+SYMBOL_FIELDS = {  # unified field <- `asset[]` field: the breakdown of the wallet's blocked balance
     "frozen": "blocked_balance",
     "position_margin": "position_margin",
     "order_margin": "open_order_margin",
@@ -123,18 +123,20 @@ def parse_server_time(body: Any) -> int:
 
 
 def parse(bodies: list[Any]) -> Account:
-    """Pure: wallet rows (one per settlement asset), then per-symbol rows that break the
-    wallet's blocked balance down. `base_asset_balances` is required (without it there is
-    no balance to report); `asset` may be absent when nothing is locked."""
+    """Pure: wallet rows (one per settlement asset) as the balances, per-symbol rows as the
+    breakdown. A wallet row already includes every symbol's blocked balance and margins, so
+    the symbol rows are kept out of the balances: summing a column over them would count
+    each margin twice. `base_asset_balances` is required (without it there is no balance
+    to report); `asset` may be absent when nothing is locked."""
     (body,) = bodies
     data = expect(expect(body, dict, "the response").get("data"), dict, "'data'")
     wallets = expect(data.get("base_asset_balances"), list, "'data.base_asset_balances'")
     symbols = expect(data.get("asset", []), list, "'data.asset'")
     rows = [_wallet_row(expect(entry, dict, "a 'base_asset_balances' entry")) for entry in wallets]
-    rows += [_symbol_row(expect(entry, dict, "an 'asset' entry")) for entry in symbols]
-    equity = next((row.total for row in rows if row.market is None and row.asset == EQUITY_ASSET), None)
+    breakdown = [_symbol_row(expect(entry, dict, "an 'asset' entry")) for entry in symbols]
+    equity = next((row.total for row in rows if row.asset == EQUITY_ASSET), None)
     summary = Summary(equity=equity, loan=None, unit=EQUITY_ASSET, native=nullify(wallets))
-    return Account(summary=summary, balances=rows)
+    return Account(summary=summary, balances=rows, breakdown=breakdown)
 
 
 def _wallet_row(entry: dict[str, Any]) -> Balance:

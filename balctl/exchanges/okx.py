@@ -124,11 +124,10 @@ def parse(bodies: list[Any]) -> Account:
     if not data:
         raise errors.BadResponse("unexpected response: 'data' is empty")
     top = expect(data[0], dict, "'data[0]'")
-    details = expect(top.get("details", []), list, "'details'")
-    rows = [
-        balance_row(entry, ROW_FIELDS, asset=code(entry.get("ccy")))
-        for entry in (expect(item, dict, "a 'details' entry") for item in details)
-    ]
+    details = [expect(item, dict, "a 'details' entry") for item in expect(top.get("details", []), list, "'details'")]
+    rows = [balance_row(entry, ROW_FIELDS, asset=code(entry.get("ccy")))
+            for entry in details if not _no_currency(entry)]
+    skipped = [index for index, entry in enumerate(details) if _no_currency(entry)]
     summary = Summary(
         equity=amount(top.get("totalEq"), field_name="totalEq"),
         loan=None,
@@ -136,7 +135,23 @@ def parse(bodies: list[Any]) -> Account:
         native=nullify({key: value for key, value in top.items() if key != "details"}),
         **{unified: amount(top.get(name), field_name=name) for unified, name in RISK_SUMMARY_FIELDS.items()},
     )
-    return Account(summary=summary, balances=rows)
+    return Account(summary=summary, balances=rows, warnings=_skipped_warning(skipped))
+
+
+def _no_currency(entry: dict[str, Any]) -> bool:
+    """OKX has been seen sending a `details` entry with `"ccy": ""`: a row of nothing in
+    particular. It is left out (and said so) rather than failing the whole account. A
+    missing or null `ccy` is not what OKX sends: that stays a malformed response."""
+    return entry.get("ccy") == ""
+
+
+def _skipped_warning(indexes: list[int]) -> tuple[str, ...]:
+    """One sentence for all the entries left out, naming where they were in `details`."""
+    if not indexes:
+        return ()
+    where = ", ".join(f"details[{index}]" for index in indexes)
+    entries = "entry" if len(indexes) == 1 else "entries"
+    return (f"left out {len(indexes)} 'details' {entries} without a currency ('ccy' empty): {where}",)
 
 
 CONFIG_PATH = "/api/v5/account/config"

@@ -40,6 +40,8 @@ def snapshot_document(snapshot: Snapshot, *, raw: bool = False) -> dict[str, Any
             "native": snapshot.summary.native,
         },
         "balances": [_row(row) for row in snapshot.balances],
+        "breakdown": [_row(row) for row in snapshot.breakdown],
+        "warnings": list(snapshot.warnings),
     }
     if raw:
         document["raw"] = snapshot.raw
@@ -59,6 +61,11 @@ def report_document(report: Report, *, raw: bool = False) -> dict[str, Any]:
                 "code": failure.code,
             }
             for failure in report.errors
+        ],
+        "warnings": [
+            {"profile": account.profile, "exchange": account.exchange, "account": account.account, "message": text}
+            for account in report.accounts
+            for text in account.warnings
         ],
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from typing import TextIO
 
@@ -33,6 +34,7 @@ HEADINGS = {
     "order_margin": "Order margin",
     "usd_value": "USD value",
 }
+BREAKDOWN_CAPTION = "already included in the balances above"
 PIPE_WIDTH = 240
 NULL = "–"
 
@@ -60,7 +62,7 @@ def rendered(buffer: io.StringIO) -> str:
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
-def account_table(snapshot: Snapshot, max_width: int | None = None) -> Table:
+def account_table(snapshot: Snapshot, max_width: int | None = None, *, title: str | None = None) -> Table:
     """The account's rows as a Rich table no wider than `max_width` when that can be done."""
     columns = [name for name in ("market",) if any(row.market for row in snapshot.balances)]
     columns += ["asset"]
@@ -69,7 +71,7 @@ def account_table(snapshot: Snapshot, max_width: int | None = None) -> Table:
     cells = {name: [_cell(getattr(row, name)) for row in snapshot.balances] for name in columns}
     widths = {name: max(map(cell_len, [HEADINGS[name], *values])) for name, values in cells.items()}
     # Text, not str: a profile named `okx[/x]` is a name, not Rich markup
-    title = Text(terminal_text(f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}"))
+    title = Text(terminal_text(title or f"{snapshot.exchange} · {snapshot.profile} · {snapshot.account}"))
     table = Table(title=title, title_justify="left", min_width=title.cell_len,  # title on one line
                   caption=None if snapshot.balances else "no balances")
     natural_width = 1 + sum(width + 3 for width in widths.values())  # padding and borders
@@ -129,6 +131,17 @@ def summary_line(snapshot: Snapshot) -> Text:
 def _print_account(console: Console, snapshot: Snapshot) -> None:
     console.print(account_table(snapshot, console.width))
     console.print(summary_line(snapshot))
+    if snapshot.breakdown:
+        console.print(breakdown_table(snapshot, console.width))
+
+
+def breakdown_table(snapshot: Snapshot, max_width: int | None = None) -> Table:
+    """The rows that split a balance row (CoinSwitch: what each symbol locks), in a table of
+    their own: they are part of the balances above, not more of them."""
+    parts = replace(snapshot, balances=snapshot.breakdown, breakdown=[])
+    table = account_table(parts, max_width, title=f"{snapshot.exchange} · {snapshot.profile} · by market")
+    table.caption = BREAKDOWN_CAPTION
+    return table
 
 
 def _totals(accounts: list[Snapshot]) -> Table:
