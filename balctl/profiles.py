@@ -82,32 +82,43 @@ class ProfileFile(Mapping[str, Profile]):
     broken profile, while `name in profiles` is true for it; `outcome(name)` returns either.
     """
 
-    def __init__(self, path: Path, entries: dict[str, Profile | ProfileError],
-                 exchanges_of: dict[str, str | None], *, record: bool = False) -> None:
+    def __init__(self, path: Path, entries: dict[str, Any], exchanges_of: dict[str, str | None],
+                 environ: Mapping[str, str] = os.environ, *, record: bool = False) -> None:
         self.path = path
-        self._entries = entries
+        self._raw = entries
+        self._built: dict[str, Profile | ProfileError] = {}
         self._exchanges = exchanges_of
         self.record = record
         """Top-level `record: true`: fetching commands record into the history by default."""
+        self._environ = environ
 
     def __getitem__(self, name: str) -> Profile:
-        entry = self._entries[name]
+        entry = self.outcome(name)
         if isinstance(entry, ProfileError):
             raise entry
         return entry
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries  # a broken profile is in the file all the same
+        return name in self._raw  # a broken profile is in the file all the same
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
+        return iter(self._raw)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._raw)
 
     def outcome(self, name: str) -> Profile | ProfileError:
-        """The profile, or why it cannot be used."""
-        return self._entries[name]
+        """The profile, or why it cannot be used.
+
+        Built on first use: `balctl okx` checks, resolves and validates its own profile
+        only, so it neither pays for another exchange (a CoinSwitch key check imports
+        cryptography) nor reads another profile's environment variables or keyring entry.
+        """
+        built = self._built.get(name)
+        if built is None:
+            built = self._built[name] = _outcome(self.path, name, self._raw[name], self._exchanges[name],
+                                                 self._environ)
+        return built
 
     def exchange_of(self, name: str) -> str | None:
         """The profile's exchange, when the file names a known one (even if the profile is broken)."""
@@ -115,7 +126,9 @@ class ProfileFile(Mapping[str, Profile]):
 
     @property
     def problems(self) -> dict[str, ProfileError]:
-        return {name: entry for name, entry in self._entries.items() if isinstance(entry, ProfileError)}
+        """Every broken profile of the file (this builds them all)."""
+        outcomes = {name: self.outcome(name) for name in self._raw}
+        return {name: entry for name, entry in outcomes.items() if isinstance(entry, ProfileError)}
 
 
 def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> ProfileFile:
@@ -136,20 +149,38 @@ def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> Profil
         raise ProfileError(f"{path}: top-level key 'record' must be true or false")
     if any(_holds_literal_secret(entry) for entry in section.values()):
         _refuse_if_shared(path)
-    entries: dict[str, Profile | ProfileError] = {}
+    entries: dict[str, Any] = {}
     exchanges_of: dict[str, str | None] = {}
     for key, entry in section.items():
         name = str(key)
         exchange = entry.get("exchange") if isinstance(entry, dict) else None
         exchanges_of[name] = exchange if _known_exchange(exchange) else None
-        try:
-            if not name.isprintable():  # it goes into tables, CSV cells and error lines
-                raise ProfileError(f"{path}: profile '{terminal_text(name, 40)}': the name must be printable "
-                                   "(no control, format or line-breaking characters)")
-            entries[name] = _build_profile(path, name, entry, environ)
-        except ProfileError as problem:
-            entries[name] = problem.evolve(profile=name, exchange=exchanges_of[name])
-    return ProfileFile(path, entries, exchanges_of, record=record)
+        entries[name] = entry
+        _redact_literal_secrets(entry)
+    return ProfileFile(path, entries, exchanges_of, environ, record=record)
+
+
+def _outcome(path: Path, name: str, entry: Any, exchange: str | None,
+             environ: Mapping[str, str]) -> Profile | ProfileError:
+    """One profile of the file, checked, or the `ProfileError` that says why it is unusable."""
+    try:
+        if not name.isprintable():  # it goes into tables, CSV cells and error lines
+            raise ProfileError(f"{path}: profile '{terminal_text(name, 40)}': the name must be printable "
+                               "(no control, format or line-breaking characters)")
+        return _build_profile(path, name, entry, environ)
+    except ProfileError as problem:
+        return problem.evolve(profile=name, exchange=exchange)
+
+
+def _redact_literal_secrets(entry: Any) -> None:
+    """Register the secrets written into the file with the redactor, profile built or not.
+
+    A profile is built only when used (ProfileFile.outcome), which registers its resolved
+    secrets too; this keeps every literal one of the file out of any output from the start.
+    """
+    if isinstance(entry, dict):
+        redact.add(*(value.strip() for key in SECRET_KEYS
+                     if isinstance(value := entry.get(key), str) and "${" not in value))
 
 
 def choose_profile(profiles: ProfileFile, exchange: str, name: str | None) -> Profile:
