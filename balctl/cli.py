@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from typer._click.core import ParameterSource  # Typer vendors Click; the pin keeps this path
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from balctl import __version__, runner
@@ -75,7 +77,7 @@ class BalctlGroup(TyperGroup):
 def _is_usage_error(exc: Exception) -> bool:
     """Click's own errors (bad option, bad value, unknown command), but not the help text
     that `balctl` alone shows through an exception too."""
-    return hasattr(exc, "format_message") and type(exc).__name__ != "NoArgsIsHelpError"
+    return isinstance(exc, ClickException) and not isinstance(exc, NoArgsIsHelpError)
 
 
 def _usage_exit(exc: Any) -> typer.Exit:
@@ -321,7 +323,7 @@ def profiles(
     from balctl.render.profiles import render_profiles
 
     if output in (Output.csv, Output.prometheus):
-        if ctx.get_parameter_source("output").name != "COMMANDLINE":
+        if ctx.get_parameter_source("output") is not ParameterSource.COMMANDLINE:
             output = Output.table  # BALCTL_OUTPUT=csv is meant for balances (cron), not this list
         else:
             raise UsageError("balctl profiles prints a table or JSON (-o table|json)")

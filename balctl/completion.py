@@ -112,5 +112,7 @@ def _param(ctx: Any, name: str) -> Any:
 
 def _given_on_command_line(ctx: Any, name: str) -> Any:
     """The value only if it was typed (not taken from an environment variable)."""
-    source = ctx.get_parameter_source(name)
-    return _param(ctx, name) if getattr(source, "name", None) == "COMMANDLINE" else None
+    from typer._click.core import ParameterSource
+
+    given = ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    return _param(ctx, name) if given else None
