@@ -175,6 +175,12 @@ DbOpt = Annotated[
     typer.Option("--db", envvar="BALCTL_DB", show_default=False, dir_okay=False, metavar="PATH",
                  help="History database (default: $XDG_DATA_HOME/balctl/history.sqlite)."),
 ]
+AlertOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--alert", metavar="EXPR", show_default=False,
+                 help="Exit 7 and say so on stderr when [ASSET.]FIELD OP NUMBER holds, e.g. 'margin_ratio < 3' "
+                      "or 'BTC.loan > 1' (repeatable; added to a profile's 'alerts:'). Exit 7 wins over 6."),
+]
 
 
 COMMON_PARAMETERS = [
@@ -189,6 +195,7 @@ COMMON_PARAMETERS = [
         ("verbose", VerboseOpt, False),
         ("record", RecordOpt, None),
         ("db", DbOpt, None),
+        ("alert", AlertOpt, None),
     )
 ]
 
@@ -213,9 +220,15 @@ def common_options(command: Callable[..., None]) -> Callable[..., None]:
     return with_common
 
 
-def run_options(*, output: Output = Output.table, **rest: Any) -> RunOptions:
-    """The command line's values as the library's `RunOptions`."""
-    return RunOptions(output=output.value, **rest)
+def run_options(*, output: Output = Output.table, alert: list[str] | None = None, **rest: Any) -> RunOptions:
+    """The command line's values as the library's `RunOptions`; --alert expressions are
+    parsed here, so a typo is exit 2 before any request."""
+    parsed = ()
+    if alert:
+        from balctl.alerts import parse_all
+
+        parsed = parse_all(alert)
+    return RunOptions(output=output.value, alerts=parsed, **rest)
 
 
 def _examples(lines: tuple[str, ...]) -> str:

@@ -22,6 +22,8 @@ class ExitCode(IntEnum):
     NETWORK = 4
     EXCHANGE = 5
     PARTIAL = 6
+    ALERT = 7
+    """An --alert (or a profile's `alerts:`) fired; wins over PARTIAL so cron can page on 7 alone."""
     INTERRUPTED = 130
 
 

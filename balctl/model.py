@@ -125,6 +125,8 @@ class Snapshot:
     """Rows that split a balance row further; see `Account`."""
     warnings: tuple[str, ...] = ()
     """What was left out of the response, one sentence each; see `Account`."""
+    alerts: tuple[FiredAlert, ...] = ()
+    """The alerts that fired on this account (balctl.alerts), shown with it."""
 
     def without_zero_rows(self) -> Snapshot:
         return replace(
@@ -132,6 +134,24 @@ class Snapshot:
             balances=[row for row in self.balances if not row.is_zero()],
             breakdown=[row for row in self.breakdown if not row.is_zero()],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FiredAlert:
+    """An alert expression that held for one account (a summary field) or one of its rows.
+
+    `value` is the account's figure with the exchange's digits; `expr` is the expression in
+    its canonical spelling (`ETH.loan > 1`), the same wherever it was written.
+    """
+
+    profile: str
+    exchange: str
+    account: str
+    asset: str | None
+    market: str | None
+    field: str
+    value: Decimal
+    expr: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +182,18 @@ class Report:
     errors: list[Failure]
 
     def without_zero_rows(self) -> Report:
-        return Report(self.fetched_at, [a.without_zero_rows() for a in self.accounts], self.errors)
+        return replace(self, accounts=[a.without_zero_rows() for a in self.accounts])
+
+    @property
+    def alerts(self) -> list[FiredAlert]:
+        """Every account's fired alerts, in account order."""
+        return [alert for account in self.accounts for alert in account.alerts]
 
     def exit_code(self) -> int:
-        """0 all fetched; 6 some failed; all failed: their common code, else 6 (SPEC 7)."""
+        """7 when an alert fired (even if accounts failed: cron pages on 7 alone); else
+        0 all fetched; 6 some failed; all failed: their common code, else 6 (README: exit codes)."""
+        if self.alerts:
+            return ExitCode.ALERT
         if not self.errors:
             return ExitCode.OK
         codes = {failure.error.exit_code if failure.error else ExitCode.EXCHANGE for failure in self.errors}

@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from balctl import exchanges
-from balctl.errors import ProfileError, ProfileWhere, redact
+from balctl.errors import ProfileError, ProfileWhere, UsageError, redact
 from balctl.sanitize import terminal_text
 from balctl.urls import UrlRefused, parse_base_url
 
 SECRET_KEYS = ("api_secret", "passphrase")
 TOP_LEVEL_KEYS = ("profiles", "record")
 """`record: true` makes `--record` the default (issue 12: cron lines stay short)."""
-COMMON_KEYS: dict[str, bool] = {"exchange": True, "api_key": True, "api_secret": True, "base_url": False}
+COMMON_KEYS: dict[str, bool] = {"exchange": True, "api_key": True, "api_secret": True, "base_url": False,
+                                 "alerts": False}
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 KEYRING_REFERENCE = re.compile(r"\$\{keyring:([^}\s]+)\}")
 """`${keyring:NAME}`: the secret stored in the OS keyring under service `balctl`, user NAME."""
@@ -56,6 +57,8 @@ class Profile:
     symbols: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each credential came from: `file`, `env NAME` or `keyring NAME`."""
+    alerts: tuple[Any, ...] = ()
+    """The profile's own `alerts:` (balctl.alerts.Alert), checked besides any --alert."""
 
 
 def default_config_path(environ: Mapping[str, str] = os.environ) -> Path:
@@ -326,6 +329,7 @@ def _build_profile(path: Path, name: str, entry: Any, environ: Mapping[str, str]
         base_url=_base_url(where, values.get("base_url") or module.DEFAULT_BASE_URL),
         symbols=_symbols(where, values.get("symbols", [])),
         sources={key: sources[key] for key in ("api_key", *SECRET_KEYS) if key in sources},
+        alerts=_alerts(where, values.get("alerts")),
     )
     module.validate_profile(profile, where)
     return profile
@@ -415,6 +419,21 @@ def _symbols(where: ProfileWhere, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise where.error("key 'symbols' must be a list such as [BTC_USDT, ETH_USDT]", key="symbols")
     return tuple(item.strip().upper() for item in value if item.strip())
+
+
+def _alerts(where: ProfileWhere, value: Any) -> tuple[Any, ...]:
+    """`alerts: ["margin_ratio < 3", "BTC.loan > 1"]`, checked now: a typo must not wait
+    for the day the alert should have fired."""
+    from balctl.alerts import parse_all
+
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise where.error("key 'alerts' must be a list such as [\"margin_ratio < 3\", \"BTC.loan > 1\"]", key="alerts")
+    try:
+        return parse_all(value, where="key 'alerts'")
+    except UsageError as problem:
+        raise where.error(problem.message, key="alerts") from None
 
 
 def _base_url(where: ProfileWhere, value: Any) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from balctl.errors import BalctlError, UsageError
 from balctl.exchanges import Selection
-from balctl.messages import enable_request_log, report_error, report_warning
+from balctl.messages import enable_request_log, report_error, report_warning, stderr_line
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds: the per-request timeout when neither --timeout nor BALCTL_TIMEOUT says one."""
@@ -52,6 +52,9 @@ class RunOptions:
     """The history database as given (--db / BALCTL_DB); None: the default location."""
     command: str = ""
     """The command's name, stored with a recorded run (`all`, `okx`, ...)."""
+    alerts: tuple[Any, ...] = ()
+    """The command line's --alert expressions, parsed (balctl.alerts.Alert); each profile's
+    own `alerts:` are added per account."""
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
@@ -81,7 +84,8 @@ def run(profiles: Sequence[Any], selection: Selection, options: RunOptions, *, s
     from balctl.model import utc_now
 
     started_at = utc_now()
-    return finish(fetch(profiles, selection, options), options, single=single, started_at=started_at)
+    return finish(fetch(profiles, selection, options), options, single=single, started_at=started_at,
+                  profiles=profiles)
 
 
 def fetch(profiles: Sequence[Any], selection: Selection, options: RunOptions) -> Any:
@@ -102,16 +106,23 @@ def fetch(profiles: Sequence[Any], selection: Selection, options: RunOptions) ->
             progress.clear()
 
 
-def finish(report: Any, options: RunOptions, *, single: bool, started_at: datetime | None = None) -> int:
-    """The post-fetch steps, in order: report failures and warnings, --record, filter rows,
-    --append, render. A recording failure is said after the output and makes the exit code
-    2: the fetched data is printed all the same."""
+def finish(report: Any, options: RunOptions, *, single: bool, started_at: datetime | None = None,
+           profiles: Sequence[Any] = ()) -> int:
+    """The post-fetch steps, in order: report failures and warnings, alerts, --record,
+    filter rows, --append, render. `profiles`: those fetched, for their own `alerts:`.
+
+    A recording failure is said after the output and makes the exit code 2 (the fetched
+    data is printed all the same), unless an alert fired: 7 is what cron pages on.
+    Alerts are checked before any row filter: `--hide-zero` (or another display filter)
+    changes what is shown, never whether the alarm rings.
+    """
     for failure in report.errors:
         if failure.error is not None:
             report_error(failure.error)
     for account in report.accounts:
         for text in account.warnings:
             report_warning(account.exchange, account.profile, text)
+    report = _alerts(report, options, profiles)
     not_recorded = _record(report, options, started_at) if options.record else None
     if options.hide_zero:
         report = report.without_zero_rows()
@@ -122,7 +133,8 @@ def finish(report: Any, options: RunOptions, *, single: bool, started_at: dateti
     _render(report, options, single=single)
     if not_recorded is not None:
         report_error(not_recorded)
-        return int(not_recorded.exit_code)
+        if not report.alerts:
+            return int(not_recorded.exit_code)
     return int(report.exit_code())
 
 
@@ -139,6 +151,19 @@ def _record(report: Any, options: RunOptions, started_at: datetime | None) -> Ba
         # one line: the fetched data above is what matters
         return exc.evolve(message=f"not recorded: {exc.message}", hint=None)
     return None
+
+
+def _alerts(report: Any, options: RunOptions, profiles: Sequence[Any]) -> Any:
+    """The report with its fired alerts attached, each one said on stderr
+    (`balctl: alert: okx (main): margin_ratio 2.718281828459045 < 3`)."""
+    if not options.alerts and not any(getattr(profile, "alerts", ()) for profile in profiles):
+        return report
+    from balctl import alerts
+
+    report = alerts.apply(report, options.alerts, profiles)
+    for fired in report.alerts:
+        stderr_line(f"balctl: alert: {alerts.line(fired)}")
+    return report
 
 
 def _render(report: Any, options: RunOptions, *, single: bool) -> None:

@@ -21,7 +21,7 @@ def test_all_prints_every_profile_in_file_order(simulator, sim_config):
     result = invoke("all", "-c", str(sim_config), "-o", "json")
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
-    assert list(document) == ["fetched_at", "accounts", "errors", "warnings"]
+    assert list(document) == ["fetched_at", "accounts", "errors", "warnings", "alerts"]
     assert [a["profile"] for a in document["accounts"]] == PROFILES
     assert [a["account"] for a in document["accounts"]] == ["trading", "trading", "lever", "futures", "trading"]
     assert document["errors"] == []

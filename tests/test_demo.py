@@ -41,9 +41,9 @@ def demo(home, *args: str):
 def test_demo_json_has_one_account_per_exchange_and_no_errors(empty_home):
     stdout = demo(empty_home, "-o", "json")
     document = json.loads(stdout, parse_float=Number)
-    assert list(document) == ["fetched_at", "accounts", "errors", "warnings"]
+    assert list(document) == ["fetched_at", "accounts", "errors", "warnings", "alerts"]
     assert_fresh(document["fetched_at"])
-    assert (document["errors"], document["warnings"]) == ([], [])
+    assert (document["errors"], document["warnings"], document["alerts"]) == ([], [], [])
     assert [(a["profile"], a["exchange"], a["account"]) for a in document["accounts"]] == [
         ("okx", "okx", "trading"), ("xt", "xt", "lever"), ("coinswitch", "coinswitch", "futures")]
     for account, exchange in zip(document["accounts"], EXCHANGES):

@@ -136,7 +136,8 @@ def expected(exchange: str, *, ccy: tuple[str, ...] = (), symbols: tuple[str, ..
         summary = {"equity": usdt["balances"]["total_balance"], "loan": None, **NO_RISK, "unit": "USDT",
                    "native": as_output(wallet["base_asset_balances"])}
     return {"profile": profile or exchange, "exchange": exchange, "account": ACCOUNT[exchange],
-            "summary": summary, "balances": rows, "breakdown": breakdown, "warnings": []}
+            "summary": summary, "balances": rows, "breakdown": breakdown, "warnings": [],
+            "alerts": []}
 
 
 def csv_cells(document: dict[str, Any]) -> list[list[str]]:
@@ -177,7 +178,7 @@ def test_json_has_every_sample_value_digit_for_digit(simulator, sim_config, exch
     stdout = ok(run_balctl(exchange, "-o", "json", config=sim_config))
     document = load(stdout)
     assert list(document) == ["profile", "exchange", "account", "fetched_at", "summary", "balances", "breakdown",
-                              "warnings"]
+                              "warnings", "alerts"]
     assert_fresh(document.pop("fetched_at"))
     assert list(document["summary"]) == SUMMARY_KEYS
     assert all(list(r) == ROW_KEYS for r in document["balances"] + document["breakdown"])

@@ -255,7 +255,7 @@ def test_raw_adds_the_untouched_response(write_config):
     document = json.loads(result.stdout)
     assert document["raw"] == [json.loads(fixture_text("okx_balance.json"))]
     assert list(document) == ["profile", "exchange", "account", "fetched_at", "summary", "balances", "breakdown",
-                              "warnings", "raw"]
+                              "warnings", "alerts", "raw"]
 
 
 def test_raw_without_json_is_a_usage_error(write_config):

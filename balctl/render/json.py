@@ -12,7 +12,7 @@ import json
 from decimal import Decimal
 from typing import Any, TextIO
 
-from balctl.model import AMOUNT_FIELDS, RISK_FIELDS, Balance, Report, Snapshot, format_amount, iso_millis
+from balctl.model import AMOUNT_FIELDS, RISK_FIELDS, Balance, FiredAlert, Report, Snapshot, format_amount, iso_millis
 from balctl.sanitize import json_escape
 
 INDENT = "  "
@@ -42,6 +42,7 @@ def snapshot_document(snapshot: Snapshot, *, raw: bool = False) -> dict[str, Any
         "balances": [_row(row) for row in snapshot.balances],
         "breakdown": [_row(row) for row in snapshot.breakdown],
         "warnings": list(snapshot.warnings),
+        "alerts": [alert_document(alert) for alert in snapshot.alerts],
     }
     if raw:
         document["raw"] = snapshot.raw
@@ -67,6 +68,20 @@ def report_document(report: Report, *, raw: bool = False) -> dict[str, Any]:
             for account in report.accounts
             for text in account.warnings
         ],
+        "alerts": [alert_document(alert) for alert in report.alerts],
+    }
+
+
+def alert_document(alert: FiredAlert) -> dict[str, Any]:
+    """A fired alert; its value a decimal string like every amount."""
+    return {
+        "profile": alert.profile,
+        "exchange": alert.exchange,
+        "account": alert.account,
+        "asset": alert.asset,
+        "field": alert.field,
+        "value": format_amount(alert.value),
+        "expr": alert.expr,
     }
 
 

@@ -131,6 +131,8 @@ def summary_line(snapshot: Snapshot) -> Text:
 def _print_account(console: Console, snapshot: Snapshot) -> None:
     console.print(account_table(snapshot, console.width))
     console.print(summary_line(snapshot))
+    for line in alert_lines(snapshot):
+        console.print(line)
     if snapshot.breakdown:
         console.print(breakdown_table(snapshot, console.width))
 
@@ -142,6 +144,15 @@ def breakdown_table(snapshot: Snapshot, max_width: int | None = None) -> Table:
     table = account_table(parts, max_width, title=f"{snapshot.exchange} · {snapshot.profile} · by market")
     table.caption = BREAKDOWN_CAPTION
     return table
+
+
+def alert_lines(snapshot: Snapshot) -> list[Text]:
+    """The account's fired alerts, one red line each, to print under its summary."""
+    if not snapshot.alerts:
+        return []
+    from balctl.alerts import describe
+
+    return [Text(terminal_text(f"  alert: {describe(alert)}"), style="bold red") for alert in snapshot.alerts]
 
 
 def _totals(accounts: list[Snapshot]) -> Table:
