@@ -337,3 +337,25 @@ def test_help_mentions_exit_7():
     result = invoke("okx", "--help")
     assert result.exit_code == 0
     assert "Exit 7" in result.stdout and "--alert" in result.stdout
+
+
+def test_a_broken_alerts_key_fails_only_its_profile_in_all(simulator, tmp_path):
+    config = with_alerts(simulator, tmp_path, **{"okx-margin": '["margin_ratio <"]', "xt": '["loan > 1"]'})
+    result = invoke("all", "-o", "json", "-c", str(config))
+    assert result.exit_code == 7  # xt's own alert fired; okx-margin failed, and says so
+    document = json.loads(result.stdout)
+    assert [(e["profile"], e["kind"]) for e in document["errors"]] == [("okx-margin", "profile")]
+    assert [(a["profile"], a["expr"]) for a in document["alerts"]] == [("xt", "loan > 1")]
+    assert "okx-margin" not in [a["profile"] for a in document["accounts"]]
+
+
+def test_an_alert_is_exit_7_even_when_recording_failed(simulator, sim_config, tmp_path):
+    """A broken history database is said (exit 2 alone), but it must not hide the alarm."""
+    database = tmp_path / "history.sqlite"
+    database.write_bytes(b"not a database, " * 100)
+    args = ("okx", "-p", "okx-margin", "-o", "csv", "--record", "--db", str(database), "-c", str(sim_config))
+    quiet = invoke(*args)
+    assert quiet.exit_code == 2 and "not recorded" in quiet.stderr
+    alarmed = invoke(*args, "--alert", "margin_ratio < 3")
+    assert alarmed.exit_code == 7
+    assert alarmed.stderr.splitlines()[0] == MARGIN_LINE and "not recorded" in alarmed.stderr
