@@ -181,6 +181,12 @@ AlertOpt = Annotated[
                  help="Exit 7 and say so on stderr when [ASSET.]FIELD OP NUMBER holds, e.g. 'margin_ratio < 3' "
                       "or 'BTC.loan > 1' (repeatable; added to a profile's 'alerts:'). Exit 7 wins over 6."),
 ]
+WatchOpt = Annotated[
+    Optional[float],
+    typer.Option("--watch", "-w", metavar="SECONDS", show_default=False,
+                 help="Fetch again every SECONDS (at least 2) until Ctrl-C: redrawn in place on a "
+                      "terminal, NDJSON / CSV rows / tables in turn elsewhere."),
+]
 
 
 COMMON_PARAMETERS = [
@@ -196,6 +202,7 @@ COMMON_PARAMETERS = [
         ("record", RecordOpt, None),
         ("db", DbOpt, None),
         ("alert", AlertOpt, None),
+        ("watch", WatchOpt, None),
     )
 ]
 

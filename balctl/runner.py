@@ -14,11 +14,11 @@ loop. Heavy modules (requests, Rich) are imported by the functions that need the
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from balctl.errors import BalctlError, UsageError
 from balctl.exchanges import Selection
@@ -55,12 +55,18 @@ class RunOptions:
     alerts: tuple[Any, ...] = ()
     """The command line's --alert expressions, parsed (balctl.alerts.Alert); each profile's
     own `alerts:` are added per account."""
+    watch: float | None = None
+    """--watch SECONDS: refresh every so often until stopped (balctl.watch)."""
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
             raise UsageError(f"unknown output format {self.output!r} (one of: {', '.join(OUTPUTS)})")
         if self.raw and self.output != "json":
             raise UsageError("--raw works with -o json only")
+        if self.watch is not None:
+            from balctl.watch import check
+
+            check(self.watch, self.output)
         if self.output == "prometheus":  # the optional extra: missing is exit 2 before any fetch
             from balctl.render.prometheus import require
 
@@ -80,9 +86,14 @@ class RunOptions:
 
 
 def run(profiles: Sequence[Any], selection: Selection, options: RunOptions, *, single: bool) -> int:
-    """Fetch and finish; returns the exit code. `single`: an exchange command's one account."""
+    """Fetch and finish; returns the exit code. `single`: an exchange command's one account.
+    With --watch, fetch and finish again every `options.watch` seconds (balctl.watch)."""
     from balctl.model import utc_now
 
+    if options.watch is not None:
+        from balctl.watch import watch
+
+        return watch(profiles, selection, options, single=single, seconds=options.watch)
     started_at = utc_now()
     return finish(fetch(profiles, selection, options), options, single=single, started_at=started_at,
                   profiles=profiles)
@@ -107,7 +118,7 @@ def fetch(profiles: Sequence[Any], selection: Selection, options: RunOptions) ->
 
 
 def finish(report: Any, options: RunOptions, *, single: bool, started_at: datetime | None = None,
-           profiles: Sequence[Any] = ()) -> int:
+           profiles: Sequence[Any] = (), show: Callable[[Any], None] | None = None) -> int:
     """The post-fetch steps, in order: report failures and warnings, alerts, --record,
     filter rows, --append, render. `profiles`: those fetched, for their own `alerts:`.
 
@@ -115,14 +126,18 @@ def finish(report: Any, options: RunOptions, *, single: bool, started_at: dateti
     data is printed all the same), unless an alert fired: 7 is what cron pages on.
     Alerts are checked before any row filter: `--hide-zero` (or another display filter)
     changes what is shown, never whether the alarm rings.
+
+    `show` (a watch's view) replaces the failure, warning and alert lines and the render: it
+    gets the filtered report and draws them its own way (a status line, NDJSON, ...).
     """
-    for failure in report.errors:
-        if failure.error is not None:
-            report_error(failure.error)
-    for account in report.accounts:
-        for text in account.warnings:
-            report_warning(account.exchange, account.profile, text)
-    report = _alerts(report, options, profiles)
+    if show is None:
+        for failure in report.errors:
+            if failure.error is not None:
+                report_error(failure.error)
+        for account in report.accounts:
+            for text in account.warnings:
+                report_warning(account.exchange, account.profile, text)
+    report = _alerts(report, options, profiles, say=show is None)
     not_recorded = _record(report, options, started_at) if options.record else None
     if options.hide_zero:
         report = report.without_zero_rows()
@@ -130,7 +145,10 @@ def finish(report: Any, options: RunOptions, *, single: bool, started_at: dateti
         from balctl.render.csv import append
 
         append(options.append, report.accounts)
-    _render(report, options, single=single)
+    if show is None:
+        render(report, options, single=single)
+    else:
+        show(report)
     if not_recorded is not None:
         report_error(not_recorded)
         if not report.alerts:
@@ -153,32 +171,33 @@ def _record(report: Any, options: RunOptions, started_at: datetime | None) -> Ba
     return None
 
 
-def _alerts(report: Any, options: RunOptions, profiles: Sequence[Any]) -> Any:
-    """The report with its fired alerts attached, each one said on stderr
-    (`balctl: alert: okx (main): margin_ratio 2.718281828459045 < 3`)."""
+def _alerts(report: Any, options: RunOptions, profiles: Sequence[Any], *, say: bool = True) -> Any:
+    """The report with its fired alerts attached, each one said on stderr unless `say` is
+    False (`balctl: alert: okx (main): margin_ratio 2.718281828459045 < 3`)."""
     if not options.alerts and not any(getattr(profile, "alerts", ()) for profile in profiles):
         return report
     from balctl import alerts
 
     report = alerts.apply(report, options.alerts, profiles)
-    for fired in report.alerts:
+    for fired in report.alerts if say else ():
         stderr_line(f"balctl: alert: {alerts.line(fired)}")
     return report
 
 
-def _render(report: Any, options: RunOptions, *, single: bool) -> None:
+def render(report: Any, options: RunOptions, *, single: bool, out: TextIO | None = None) -> None:
     """An exchange command prints its one snapshot (nothing when it failed); `all` prints
     the report, and in JSON even when every account failed (the `errors` list). Prometheus
-    metrics always cover every account: a failed one is `balctl_up 0`."""
+    metrics always cover every account: a failed one is `balctl_up 0`. `out`: stdout."""
     from balctl.render import render_report, render_snapshot
 
+    out = out or sys.stdout
     if options.output == "prometheus":
-        render_report(report, options.output, sys.stdout)
+        render_report(report, options.output, out)
     elif single:
         if report.accounts:
-            render_snapshot(report.accounts[0], options.output, sys.stdout, raw=options.raw)
+            render_snapshot(report.accounts[0], options.output, out, raw=options.raw)
     elif report.accounts or options.output == "json":
-        render_report(report, options.output, sys.stdout, raw=options.raw)
+        render_report(report, options.output, out, raw=options.raw)
 
 
 class Progress:

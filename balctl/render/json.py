@@ -131,3 +131,18 @@ def _string(text: str) -> str:
     """A JSON string; control, bidi and zero-width characters as `\\uXXXX` (never raw, so
     `jq -r` output on a terminal is as safe as balctl's own)."""
     return json_escape(json.dumps(text, ensure_ascii=False))
+
+
+def dumps_line(value: Any) -> str:
+    """`dumps` on one line without spaces, like `jq -c`: one document per line (NDJSON) for
+    `--watch -o json`. Same exact numbers; a newline inside a string is escaped, so a
+    document can never span two lines."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_string(str(key))}:{dumps_line(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(dumps_line(item) for item in value) + "]"
+    if isinstance(value, Decimal):
+        return _number(value)
+    if isinstance(value, str):
+        return _string(value)
+    return json.dumps(value)
