@@ -122,7 +122,10 @@ def test_rate_limits_stretch_the_interval():
 # -- through a pipe -----------------------------------------------------------------------
 
 def test_ndjson_through_a_pipe_one_document_per_refresh(sim_config, simulator):
-    process = start(["okx", "--watch", "2", "-o", "json"], sim_config, stdout=subprocess.PIPE)
+    """An alert fires on every refresh (OKX's sample margin ratio is 35.0972): said on stderr
+    and in each document, and the watch goes on."""
+    process = start(["okx", "--watch", "2", "-o", "json", "--alert", "margin_ratio < 100"], sim_config,
+                    stdout=subprocess.PIPE)
     try:
         first = process.stdout.readline()
         second = process.stdout.readline()
@@ -136,8 +139,10 @@ def test_ndjson_through_a_pipe_one_document_per_refresh(sim_config, simulator):
     for document in documents:
         assert list(document)[:4] == ["profile", "exchange", "account", "fetched_at"]
         assert document["summary"]["equity"] == "44981.079513297616"
+        assert len(document["alerts"]) == 1
     assert documents[0]["fetched_at"] < documents[1]["fetched_at"]
-    assert process.stderr.read() == b""
+    alert = "balctl: alert: okx (okx): margin_ratio 35.0972 < 100\n"
+    assert process.stderr.read().decode() == alert * len(documents)
     assert sum(1 for entry in simulator.log if entry.endpoint == "balance") == len(documents)
 
 
