@@ -96,8 +96,9 @@ app = typer.Typer(
     "CoinSwitch PRO futures accounts, exactly as the exchange reports them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: Rich costs more to import than Typer itself (issue 16)
     pretty_exceptions_show_locals=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
 )
 
 

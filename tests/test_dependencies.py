@@ -106,6 +106,16 @@ def test_completion_imports_no_network_table_crypto_or_exchange_module(tmp_path,
         assert imported(modules, package) == [], package
 
 
+@pytest.mark.parametrize("command", [(), ("okx",), ("all",)])
+def test_help_is_plain_text_without_rich(tmp_path, command):
+    """Rich costs more to import than Typer itself: help is Click's plain text."""
+    done, modules = run_listing_modules(tmp_path, *command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Usage: balctl {' '.join(command)}".rstrip() + " [OPTIONS]")
+    for package in ("rich", "requests", "yaml", "cryptography", "balctl.exchanges.okx"):
+        assert imported(modules, package) == [], package
+
+
 def test_version_imports_no_cli_framework(tmp_path):
     done, modules = run_listing_modules(tmp_path, "--version")
     assert done.returncode == 0, done.stderr

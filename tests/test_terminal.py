@@ -207,7 +207,8 @@ def test_unknown_balctl_output_is_a_usage_error(write_config):
 # --- --help -------------------------------------------------------------------------------
 
 def help_text(*command: str) -> str:
-    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"})
+    # plain Click help: under CliRunner its width is 80 unless the context says otherwise
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"}, terminal_width=200)
     assert result.exit_code == 0, result.stderr
     return result.stdout
 
