@@ -16,14 +16,13 @@ SIGTERM or Ctrl-C from the main thread.
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from balctl.errors import BalctlError, NetworkError, UsageError, redact
+from balctl.errors import BalctlError, NetworkError, UsageError
 from balctl.model import Report
 from balctl.render.prometheus import Exposition, require
 
@@ -128,7 +127,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             exposition = self.server.cache.get()
         except Exception as exc:  # a bug, not an account's failure (those are balctl_up 0)
-            sys.stderr.write(redact(f"balctl: internal error while fetching: {type(exc).__name__}: {exc}") + "\n")
+            from balctl.messages import stderr_line  # redacted, and safe for a terminal
+
+            stderr_line(f"balctl: internal error while fetching: {type(exc).__name__}: {exc}")
             self._send(500, b"balctl: internal error while fetching (see its stderr)\n",
                        "text/plain; charset=utf-8")
             return
@@ -198,10 +199,10 @@ def serve(server: MetricsServer, out: Callable[[str], None]) -> None:
     out("balctl: stopped")
 
 
-def run(profiles: Sequence[Any], *, listen: str, min_interval: float, timeout: float,
-        out: Callable[[str], None] = lambda line: (sys.stderr.write(line + "\n"), sys.stderr.flush())) -> None:
+def run(profiles: Sequence[Any], *, listen: str, min_interval: float, timeout: float) -> None:
     """`balctl serve`: check the extra is installed and the address is free, then serve."""
     from balctl.http import Transport
+    from balctl.messages import stderr_line
 
     require()
     if min_interval < 0:
@@ -210,6 +211,6 @@ def run(profiles: Sequence[Any], *, listen: str, min_interval: float, timeout: f
     cache = CachedFetch(lambda: timed_fetch(profiles, transport), min_interval)
     server = make_server(parse_listen(listen), cache)
     try:
-        serve(server, out)
+        serve(server, stderr_line)
     finally:
         transport.close()

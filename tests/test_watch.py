@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -149,10 +150,10 @@ def test_ndjson_through_a_pipe_one_document_per_refresh(sim_config, simulator):
 def test_csv_through_a_pipe_header_once_and_every_refresh_appended(sim_config, simulator, tmp_path):
     """Two accounts, a refresh where one of them fails (a line on stderr, the watch goes on),
     and --append written on every refresh."""
-    appended = tmp_path / "rows.csv"
+    appended, db = tmp_path / "rows.csv", tmp_path / "history.sqlite"
     simulator.add_fault(Fault("refuse", times=1), exchange="xt")  # the first refresh's XT fails
-    process = start(["all", "-p", "okx", "-p", "xt", "-w", "2", "-o", "csv", "--append", str(appended)],
-                    sim_config, stdout=subprocess.PIPE)
+    process = start(["all", "-p", "okx", "-p", "xt", "-w", "2", "-o", "csv", "--append", str(appended),
+                     "--record", "--db", str(db)], sim_config, stdout=subprocess.PIPE)
     okx_rows, xt_rows = 5, 4
     try:
         lines = [process.stdout.readline() for _ in range(1 + okx_rows + okx_rows + xt_rows)]
@@ -169,6 +170,9 @@ def test_csv_through_a_pipe_header_once_and_every_refresh_appended(sim_config, s
     assert rows[1:1 + okx_rows + okx_rows + xt_rows] == okx + okx + xt  # XT failed the first time
     assert (len(rows) - 1 - okx_rows) % (okx_rows + xt_rows) == 0  # only whole refreshes after
     assert appended.read_text() == text  # --append got exactly the rows of every refresh
+    with sqlite3.connect(db) as connection:  # --record: one run per refresh
+        runs = connection.execute("SELECT count(*) FROM runs").fetchone()[0]
+    assert runs == 1 + (len(rows) - 1 - okx_rows) // (okx_rows + xt_rows)
     errors = process.stderr.read().decode()
     assert errors.startswith("balctl: xt (xt): ") and errors.count("\n") >= 1
 
