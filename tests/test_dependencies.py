@@ -121,3 +121,20 @@ def test_version_imports_no_cli_framework(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("balctl ")
     assert imported(modules, "typer") == [] and imported(modules, "balctl.cli") == []
+
+
+def test_history_modules_are_imported_only_when_used(tmp_path, sim_config):
+    """A plain fetch pays for neither sqlite3 nor plotext; --record pays for sqlite3 only;
+    plotext is `balctl history`'s alone (issue 12)."""
+    done, modules = run_listing_modules(tmp_path, "okx", "-o", "json", "-c", str(sim_config))
+    assert done.returncode == 0, done.stderr
+    assert (imported(modules, "sqlite3"), imported(modules, "plotext"), imported(modules, "balctl.history")) \
+        == ([], [], [])
+    db = tmp_path / "h.sqlite"
+    done, modules = run_listing_modules(tmp_path, "okx", "-o", "json", "-c", str(sim_config), "--record",
+                                        "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert "sqlite3" in modules and imported(modules, "plotext") == []
+    done, modules = run_listing_modules(tmp_path, "history", "--db", str(db), env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    assert "plotext" in modules and "equity (USD)" in done.stdout

@@ -189,3 +189,14 @@ def test_a_period_without_data_says_so(tmp_path):
     result = invoke("history", "--db", str(gapped_db(tmp_path / "x")), "-o", "json", "--since", "2025-01-01",
                     "--until", "2025-01-02")
     assert (result.exit_code, json.loads(result.stdout)) == (0, {"field": "equity", "series": []})
+
+
+def test_names_from_the_database_never_drive_the_terminal(tmp_path):
+    db = tmp_path / "h.sqlite"
+    record_hours(db, {"okx\x1b[2J": ["1", "2"]})
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE snapshots SET unit = 'US\u202eD'")
+    result = invoke("history", "--db", str(db), "--since", "2026-01-01", UNTIL, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert "okx\\x1b[2J · trading" in result.stdout and "equity (US\\u202eD)" in result.stdout

@@ -18,6 +18,7 @@ from decimal import Decimal, localcontext
 from balctl.errors import UsageError
 from balctl.history.store import SUMMARY_FIELDS
 from balctl.model import AMOUNT_FIELDS, EXACT, decimal_sum, iso_millis
+from balctl.sanitize import terminal_text
 
 CHANGE_WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("1h", timedelta(hours=1)),
@@ -82,7 +83,7 @@ class Series:
     def label(self) -> str:
         name = f"{self.profile} · {self.account}"
         name = f"{name} · {self.asset}" if self.asset and self.asset != self.unit else name
-        return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)  # never drive the terminal
+        return terminal_text(name, limit=60)  # names come from files: never drive the terminal
 
     def latest(self) -> Point | None:
         """The last point with a value."""

@@ -16,6 +16,7 @@ from typing import TextIO
 from balctl.history.query import CHANGE_WINDOWS, LOOKBACK, Change, Request, Series, changes, load_series
 from balctl.history.store import NoHistory, connect, database_error
 from balctl.model import iso_millis
+from balctl.sanitize import terminal_text
 
 CSV_HEADER = ("at", "profile", "exchange", "account", "unit", "asset", "field", "value")
 NULL = "–"
@@ -115,7 +116,7 @@ def table_text(request: Request, kept: list[tuple[Series, Series]], out: TextIO)
         moves = changes(full)
         places = decimal_places(latest.value) if latest else 2
         table.add_row(
-            Text(full.label), Text(full.unit or NULL),
+            Text(full.label), Text(terminal_text(full.unit or NULL, 20)),
             Text(display(latest.value, places) if latest else NULL),
             *(_change_cell(moves[name], places) for name, _ in CHANGE_WINDOWS),
         )
@@ -136,7 +137,7 @@ def charts(series: list[Series], field: str, *, width: int, colour: bool) -> str
     height = 15 if len(by_unit) == 1 else 12
     parts = []
     for unit, group in by_unit.items():
-        title = f"{field} ({unit})" if unit else field
+        title = f"{field} ({terminal_text(unit, 20)})" if unit else field
         parts.append("\n" + chart.draw(group, width=width, height=height, colour=colour, title=title))
         if len(group) > chart.MAX_LINES:
             parts.append(f"(chart: the first {chart.MAX_LINES} of {len(group)} lines; narrow it with -p or --asset)\n")
