@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
-from balctl.history.chart import draw, legend, segments
+from balctl.history.chart import draw, legend, segments, thin
 from balctl.history.query import Point, Series
 from tests.history_helpers import T0
 
@@ -76,3 +76,10 @@ def test_one_point_and_only_gaps():
 def test_legend_wraps_to_the_width():
     keys = [("**", "a" * 30), ("++", "b" * 30), ("oo", "c" * 30)]
     assert legend(keys, 80) == [" ** " + "a" * 30 + "   ++ " + "b" * 30, " oo " + "c" * 30]
+
+
+def test_thin_keeps_each_columns_lowest_and_highest_point_in_time_order():
+    points = [(float(x), float(v)) for x, v in enumerate([5, 1, 9, 3, 4, 4, 2, 8, 6, 7, 0, 5])]
+    # columns: x 0-3, 4-7, 8-11
+    assert thin(points, 0.0, 11.0, 3) == [(1.0, 1.0), (2.0, 9.0), (6.0, 2.0), (7.0, 8.0), (9.0, 7.0), (10.0, 0.0)]
+    assert thin(points[:6], 0.0, 5.0, 3) == points[:6]  # few enough points: all of them

@@ -200,3 +200,17 @@ def test_names_from_the_database_never_drive_the_terminal(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
     assert "okx\\x1b[2J · trading" in result.stdout and "equity (US\\u202eD)" in result.stdout
+    result = invoke("history", "--db", str(db), "--since", "2026-01-01", UNTIL, "-o", "json")
+    assert result.exit_code == 0 and "\u202e" not in result.stdout and "\x1b" not in result.stdout
+    assert json.loads(result.stdout)["series"][0]["unit"] == "US\u202eD"  # escaped, not changed
+
+
+def test_long_names_wrap_inside_their_column_at_80_columns():
+    from balctl.history.view import aligned
+
+    rows = [("long-profile-name-number-one · trading-account · USDT", "USDT", "1,234,567.89",
+             [("+1.00", "+0.01%"), ("–", ""), ("–", ""), ("–", "")])]
+    lines = "".join(aligned(rows, 80)).splitlines()
+    assert max(map(len, lines)) <= 80
+    assert [line.split("   ")[0].strip() for line in lines[2:]] == [
+        "long-profile-name-number-one", "trading-account · USDT"]

@@ -12,11 +12,21 @@ from typing import Any
 
 
 def compact_json(value: Any) -> str:
-    """Like `json.dumps(value, separators=(",", ":"), ensure_ascii=False)`, plus `Decimal`."""
+    """Like `json.dumps(value, separators=(",", ":"), ensure_ascii=False)`, plus `Decimal`.
+
+    Most answers (OKX, CoinSwitch) hold strings only: the C encoder writes those, and only
+    a document with a number (XT) takes the slower exact path."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    except TypeError:  # a Decimal somewhere
+        return _exact(value)
+
+
+def _exact(value: Any) -> str:
     if isinstance(value, dict):
-        return "{" + ",".join(f"{_string(str(key))}:{compact_json(item)}" for key, item in value.items()) + "}"
+        return "{" + ",".join(f"{_string(str(key))}:{_exact(item)}" for key, item in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(compact_json(item) for item in value) + "]"
+        return "[" + ",".join(_exact(item) for item in value) + "]"
     if isinstance(value, Decimal):
         return _number(value)
     if isinstance(value, str):

@@ -26,8 +26,8 @@ CHANGE_WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("7d", timedelta(days=7)),
     ("30d", timedelta(days=30)),
 )
-LOOKBACK = timedelta(days=45)
-"""How far before the latest point the table's changes may need data (30 d and a margin)."""
+LOOKBACK = timedelta(days=33)
+"""How far before the latest point the table's changes may need data (30 d and 10 %)."""
 
 ACCEPTED_TIMES = "90m, 24h, 7d (that long ago) or an ISO date such as 2026-01-31 or 2026-01-31T12:00 (UTC)"
 _RELATIVE = re.compile(r"(\d{1,6})([mhd])")
@@ -162,7 +162,8 @@ def _load_rows(connection: sqlite3.Connection, request: Request, low: str, high:
             entry = sums[(snapshot, asset)] = [at, (profile, exchange, account, unit, asset), []]
         entry[2].append(_decimal(value))
     for at, key, values in sums.values():
-        series.setdefault(key, Series(*key)).points.append(Point(at, decimal_sum(values)))
+        total = values[0] if len(values) == 1 else decimal_sum(values)  # mostly one row per asset
+        series.setdefault(key, Series(*key)).points.append(Point(at, total))
 
 
 def _add_gaps(connection: sqlite3.Connection, series: dict[tuple, Series], low: str, high: str,
@@ -209,8 +210,8 @@ def changes(series: Series, windows: Sequence[tuple[str, timedelta]] = CHANGE_WI
     """The latest value's change over each window, where the history reaches that far back.
 
     The earlier point is the last one at or before `latest - window` (with a few minutes'
-    slack: cron starts a run a few seconds late or early), and not older than 1.5 windows
-    back (after a long gap, a "1 h change" over three days would be a false figure).
+    slack: cron starts a run a few seconds late or early), and at most 10 % older than the
+    window (after a gap, a "1 h change" over three hours would be a false figure).
     """
     latest = series.latest()
     result: dict[str, Change | None] = {name: None for name, _ in windows}
@@ -220,7 +221,7 @@ def changes(series: Series, windows: Sequence[tuple[str, timedelta]] = CHANGE_WI
     known = [point for point in series.points if point.value is not None]
     for name, window in windows:
         slack = min(window / 10, timedelta(minutes=5))
-        target, oldest = iso_millis(now - window + slack), iso_millis(now - window * 1.5)
+        target, oldest = iso_millis(now - window + slack), iso_millis(now - window * 1.1)
         earlier = next((p for p in reversed(known) if p.at <= target), None)
         if earlier is None or earlier.at < oldest:
             continue

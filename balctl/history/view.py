@@ -57,23 +57,27 @@ def show(db_path: Path, request: Request, fmt: str, out: TextIO) -> None:
 
 
 def json_text(field: str, series: list[Series]) -> str:
-    from balctl.render.json import dumps
+    """Indented like every balctl document, except that each point is one line: a month of
+    hourly points is 720 lines per account instead of 2,880, and the standard encoder's
+    indented mode (pure Python) would cost more than the query. Every value is a string
+    (the exact decimal) or null. Names go through the shared escaping (bidi and zero-width
+    characters as \\uXXXX); times and values are balctl's own ISO stamps and digits."""
+    from json.encoder import encode_basestring
 
-    document = {
-        "field": field,
-        "series": [
-            {
-                "profile": one.profile,
-                "exchange": one.exchange,
-                "account": one.account,
-                "unit": one.unit,
-                "asset": one.asset,
-                "points": [{"at": point.at, "value": _exact(point.value)} for point in one.points],
-            }
-            for one in series
-        ],
-    }
-    return dumps(document) + "\n"
+    from balctl.sanitize import json_escape
+
+    def text(value: str | None) -> str:
+        return "null" if value is None else encode_basestring(value)
+
+    blocks = []
+    for one in series:
+        head = json_escape("".join(f'      "{name}": {text(getattr(one, name))},\n'
+                                   for name in ("profile", "exchange", "account", "unit", "asset")))
+        points = ",\n".join(f'        {{"at": {text(point.at)}, "value": {text(_exact(point.value))}}}'
+                             for point in one.points)
+        blocks.append(f'    {{\n{head}      "points": [\n{points}\n      ]\n    }}')
+    body = "[\n" + ",\n".join(blocks) + "\n  ]" if blocks else "[]"
+    return f'{{\n  "field": {text(field)},\n  "series": {body}\n}}\n'
 
 
 def csv_text(field: str, series: list[Series]) -> str:
@@ -94,37 +98,80 @@ def _exact(value: Decimal | None) -> str | None:
 
 def table_text(request: Request, kept: list[tuple[Series, Series]], out: TextIO) -> str:
     """The latest value and its changes per series, then a chart per unit."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    from balctl.render.table import console_for, rendered
-
-    console, buffer = console_for(out)
     period = _period(request, kept)
     if not kept:
         return f"no {request.field} recorded {period}\n"
-    table = Table(title=Text(f"{request.field} · {period}"), title_justify="left",
-                  box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
-    table.add_column("Account", overflow="fold")
-    table.add_column("Unit", overflow="fold")
-    table.add_column("Latest", justify="right", no_wrap=True)
-    for name, _ in CHANGE_WINDOWS:
-        table.add_column(name, justify="right", no_wrap=True)
+    width, terminal = screen(out)
+    rows = []
     for full, _part in kept:
         latest = full.latest()
         moves = changes(full)
         places = decimal_places(latest.value) if latest else 2
-        table.add_row(
-            Text(full.label), Text(terminal_text(full.unit or NULL, 20)),
-            Text(display(latest.value, places) if latest else NULL),
-            *(_change_cell(moves[name], places) for name, _ in CHANGE_WINDOWS),
-        )
-    console.print(table)
-    text = rendered(buffer)
-    width = min(console.width, CHART_WIDTH_LIMIT)
-    colour = console.is_terminal and not os.environ.get("NO_COLOR")
-    return text + charts([part for _, part in kept], request.field, width=width, colour=colour)
+        cells = [_change_cell(moves[name], places) for name, _ in CHANGE_WINDOWS]
+        rows.append((full.label, terminal_text(full.unit or NULL, 20),
+                     display(latest.value, places) if latest else NULL, cells))
+    text = f"{request.field} · {period}\n" + "".join(aligned(rows, width))
+    colour = terminal and not os.environ.get("NO_COLOR")
+    return text + charts([part for _, part in kept], request.field, width=min(width, CHART_WIDTH_LIMIT),
+                         colour=colour)
+
+
+HEADINGS = ("Account", "Unit", "Latest", *(name for name, _ in CHANGE_WINDOWS))
+GAP = "   "
+
+
+def aligned(rows: list[tuple[str, str, str, list[tuple[str, str]]]], width: int) -> list[str]:
+    """The table as lines: names left, numbers right, each change as its amount over its
+    percentage; a name too long for the width wraps inside its column. Plain text, built
+    here rather than by Rich: it is one small fixed layout, and Rich's import and layout
+    cost more than the database query."""
+    from rich.cells import cell_len
+
+    fixed = [max(cell_len(HEADINGS[1]), *(cell_len(unit) for _, unit, _, _ in rows)),
+             max(len(HEADINGS[2]), *(len(latest) for _, _, latest, _ in rows))]
+    fixed += [max(len(HEADINGS[3 + i]), *(len(part) for *_, cells in rows for part in cells[i]))
+              for i in range(len(CHANGE_WINDOWS))]
+    room = width - 2 - sum(fixed) - len(GAP) * len(fixed)
+    name_width = max(10, min(room, max(cell_len(HEADINGS[0]), *(cell_len(name) for name, *_ in rows))))
+    widths = [name_width, *fixed]
+
+    def line(cells: list[str]) -> str:
+        padded = [cells[0] + " " * (widths[0] - cell_len(cells[0])), cells[1] + " " * (widths[1] - cell_len(cells[1]))]
+        padded += [" " * (size - len(cell)) + cell for cell, size in zip(cells[2:], widths[2:])]
+        return (" " + GAP.join(padded)).rstrip() + "\n"
+
+    lines = [line(list(HEADINGS)), "─" * (sum(widths) + len(GAP) * (len(widths) - 1) + 2) + "\n"]
+    for name, unit, latest, cells in rows:
+        names = wrap(name, name_width)
+        lines.append(line([names[0], unit, latest, *(amount for amount, _ in cells)]))
+        lines.append(line([names[1] if len(names) > 1 else "", "", "", *(percent for _, percent in cells)]))
+        lines += [line([more, "", ""] + [""] * len(cells)) for more in names[2:]]
+    return lines
+
+
+def wrap(name: str, width: int) -> list[str]:
+    """`profile · account · asset` in lines of `width` cells, cut between its parts when it can."""
+    from rich.cells import cell_len, chop_cells
+
+    lines: list[str] = []
+    for part in name.split(" · "):
+        if lines and cell_len(lines[-1]) + 3 + cell_len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.extend(chop_cells(part, width) if cell_len(part) > width else [part])
+    return lines
+
+
+def screen(out: TextIO) -> tuple[int, bool]:
+    """(columns, is a terminal): the terminal's width, else COLUMNS, else 80."""
+    terminal = bool(hasattr(out, "isatty") and out.isatty())
+    if terminal:
+        try:
+            return os.get_terminal_size(out.fileno()).columns, True
+        except (OSError, ValueError, AttributeError):
+            pass
+    columns = os.environ.get("COLUMNS", "")
+    return (int(columns) if columns.isdigit() and int(columns) >= 40 else 80), terminal
 
 
 def charts(series: list[Series], field: str, *, width: int, colour: bool) -> str:
@@ -144,11 +191,12 @@ def charts(series: list[Series], field: str, *, width: int, colour: bool) -> str
     return "".join(parts)
 
 
-def _change_cell(change: Change | None, places: int) -> str:
+def _change_cell(change: Change | None, places: int) -> tuple[str, str]:
+    """(the amount, the percentage) of one change; a dash where the history does not reach."""
     if change is None:
-        return NULL
+        return NULL, ""
     percent = NULL if change.percent is None else f"{change.percent:+.2f}%"
-    return f"{display(change.absolute, places, sign=True)}\n{percent}"
+    return display(change.absolute, places, sign=True), percent
 
 
 def decimal_places(value: Decimal) -> int:
