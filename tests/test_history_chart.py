@@ -31,8 +31,7 @@ def test_plain_chart_fits_80_columns_with_legend_and_time_axis():
     assert max(map(len, lines)) <= 80
     assert lines[0].strip() == "equity (USD)"
     assert lines[-1] == " ** okx · trading   ++ sub · trading"
-    assert lines[-2].split() == ["01-01", "00:00", "01-01", "02:00", "01-01", "04:00", "01-01", "06:00",
-                                 "01-01", "08:00"]
+    assert lines[-2].split() == ["01-01", "00:00", "01-01", "02:40", "01-01", "05:20", "01-01", "08:00"]
     # the gap is not a zero: the axis runs from 1 to 9
     labels = [line.split("┤")[0] for line in lines if "┤" in line]
     assert (labels[0], labels[-1]) == ("9.0", "1.0")

@@ -91,12 +91,12 @@ def test_row_fields_are_summed_per_account_and_asset(tmp_path):
              Balance("BTC", market="BTC_USDT", available=None),
              Balance("ETH", market="ETH_USDT", available=Decimal("2"))]
     record_run(path, [snapshot("xt", T0, exchange="xt", account="lever", rows=pairs)], command="xt", started_at=T0)
-    usdt, btc = load(path, field="available", assets=("USDT", "BTC"))
+    btc, usdt = load(path, field="available", assets=("USDT", "BTC"))
     assert (usdt.label, usdt.unit, usdt.asset, [p.value for p in usdt.points]) == (
         "xt · lever", "USDT", "USDT", [Decimal("1.75")])
     assert (btc.asset, [p.value for p in btc.points]) == ("BTC", [None])  # null is not zero
     every = load(path, field="available")
-    assert [one.asset for one in every] == ["USDT", "BTC", "ETH"]
+    assert [one.asset for one in every] == ["BTC", "ETH", "USDT"]
     [value] = load(path, field="usd_value", assets=("ETH",))
     assert (value.unit, value.label) == ("USD", "xt · lever · ETH")
 

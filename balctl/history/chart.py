@@ -132,7 +132,7 @@ def time_ticks(low: float, high: float, *, count: int) -> tuple[list[float], lis
 
 
 def _tick_count(width: int) -> int:
-    return max(2, min(6, width // 16))
+    return max(2, min(6, width // 20))
 
 
 def _utc(epoch: float, form: str) -> str:

@@ -121,8 +121,8 @@ def field_kind(name: str, assets: Sequence[str]) -> str:
 
 
 def load_series(connection: sqlite3.Connection, request: Request) -> list[Series]:
-    """Every series of the field between `since` and `until`, gaps included, in the order
-    accounts first appear."""
+    """Every series of the field between `since` and `until`, gaps included, ordered by
+    profile, exchange, account, unit and asset."""
     kind = field_kind(request.field, request.assets)
     low = iso_millis(request.since) if request.since else ""
     high = iso_millis(request.until) if request.until else "~"
@@ -140,7 +140,7 @@ def load_series(connection: sqlite3.Connection, request: Request) -> list[Series
     else:
         _load_rows(connection, request, low, high, series)
     _add_gaps(connection, series, low, high, request.profiles)
-    return list(series.values())
+    return [series[key] for key in sorted(series, key=lambda key: tuple(part or "" for part in key))]
 
 
 def _load_rows(connection: sqlite3.Connection, request: Request, low: str, high: str,
