@@ -330,32 +330,146 @@ def serve(
     exporter.run(chosen, listen=listen, min_interval=min_interval, timeout=timeout)
 
 
-@app.command(epilog="Examples:\n\n  balctl profiles\n\n  balctl profiles -o json | jq '.[].name'")
-def profiles(
-    ctx: typer.Context,
-    config: ConfigOpt = None,
-    output: Annotated[
-        Output, typer.Option("--output", "-o", envvar="BALCTL_OUTPUT", case_sensitive=False,
-                             help="Output format (table or json).")
-    ] = Output.table,
-) -> None:
+profiles_app = typer.Typer(
+    name="profiles",
+    cls=TyperGroup,
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="The profile file: list it (the default), add, remove, check, or print an example.",
+    epilog="Examples:\n\n  balctl profiles\n\n  balctl profiles -o json | jq '.[].name'\n\n"
+    "  balctl profiles check\n\n  balctl profiles add main --exchange okx --keyring",
+)
+app.add_typer(profiles_app)
+ListOutputOpt = Annotated[
+    Output, typer.Option("--output", "-o", envvar="BALCTL_OUTPUT", case_sensitive=False,
+                         help="Output format (table or json).")
+]
+
+
+def _table_or_json(ctx: typer.Context, output: Output, command: str) -> str:
+    """`-o csv` is refused here; BALCTL_OUTPUT=csv is meant for balances (cron), not this."""
+    if output in (Output.csv, Output.prometheus):
+        if ctx.get_parameter_source("output") is not ParameterSource.COMMANDLINE:
+            return Output.table.value
+        raise UsageError(f"balctl {command} prints a table or JSON (-o table|json)")
+    return output.value
+
+
+@profiles_app.callback()
+def profiles(ctx: typer.Context, config: ConfigOpt = None, output: ListOutputOpt = Output.table) -> None:
     """List the profiles of the file: exchange, base URL, the key masked, where secrets come from."""
+    if ctx.invoked_subcommand is not None:
+        return
     from balctl.profiles import load_profiles, resolve_config_path
     from balctl.render.profiles import render_profiles
 
-    if output in (Output.csv, Output.prometheus):
-        if ctx.get_parameter_source("output") is not ParameterSource.COMMANDLINE:
-            output = Output.table  # BALCTL_OUTPUT=csv is meant for balances (cron), not this list
-        else:
-            raise UsageError("balctl profiles prints a table or JSON (-o table|json)")
+    fmt = _table_or_json(ctx, output, "profiles")
     path = resolve_config_path(config)
     # the file's own problems (chmod 600 included) stop here, exit 2
     loaded = load_profiles(path)
-    render_profiles([loaded.outcome(name) for name in loaded], output.value, sys.stdout, source=path)
+    render_profiles([loaded.outcome(name) for name in loaded], fmt, sys.stdout, source=path)
     for problem in loaded.problems.values():  # listed, and said: `balctl profiles` checks the file
         report_error(problem)
     if loaded.problems:
         raise typer.Exit(ExitCode.USAGE)
+
+
+def _config(ctx: typer.Context, config: Path | None) -> Path:
+    """This subcommand's -c, else the group's (`balctl profiles -c F check`), else the default."""
+    from balctl.profiles import resolve_config_path
+
+    return resolve_config_path(config or (ctx.parent.params.get("config") if ctx.parent else None))
+
+
+@profiles_app.command(
+    "add",
+    epilog="Secrets are never option values (shell history): a secret not given as --*-env is asked for "
+    "with hidden input on a terminal, or read from standard input, one line each, in this order: "
+    "api_key (when neither --api-key nor --api-key-env), api_secret, passphrase (OKX).\n\n"
+    "Examples:\n\n  balctl profiles add main --exchange okx --keyring\n\n"
+    "  balctl profiles add ci --exchange xt --api-key-env XT_KEY --api-secret-env XT_SECRET --symbols BTC_USDT\n\n"
+    "  printf '%s\\n' \"$SECRET\" \"$PASS\" | balctl profiles add bot --exchange okx --api-key KEY",
+)
+def profiles_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Profile name (letters, digits, _ . -).")],
+    exchange: Annotated[str, typer.Option("--exchange", "-e", metavar="|".join(EXCHANGES),
+                                          help="The exchange of the key.")],
+    api_key: Annotated[Optional[str], typer.Option("--api-key", metavar="KEY",
+                                                   help="The API key (not secret; the secret is asked for).")] = None,
+    api_key_env: Annotated[Optional[str], typer.Option("--api-key-env", metavar="VAR",
+                                                       help="Refer to the API key as ${VAR}.")] = None,
+    api_secret_env: Annotated[Optional[str], typer.Option("--api-secret-env", metavar="VAR",
+                                                          help="Refer to the API secret as ${VAR}.")] = None,
+    passphrase_env: Annotated[Optional[str], typer.Option("--passphrase-env", metavar="VAR",
+                                                          help="OKX: refer to the passphrase as ${VAR}.")] = None,
+    keyring: Annotated[bool, typer.Option("--keyring", help="Keep the secrets read in the OS keyring "
+                                          "(needs balctl[keyring]) instead of the file.")] = False,
+    symbols: Annotated[Optional[str], typer.Option("--symbols", metavar="A,B", help="XT: lever pairs to show.")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", metavar="URL",
+                                                    help="Regional host or proxy (https).")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="OKX: a demo-trading key.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a profile of the same name.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Add a profile to the file (created 0600 if needed); comments and other profiles are kept."""
+    from balctl.setup import commands
+    from balctl.setup.add import NewProfile
+
+    env = {key: value for key, value in (("api_key", api_key_env), ("api_secret", api_secret_env),
+                                         ("passphrase", passphrase_env)) if value}
+    spec = NewProfile(name=name, exchange=exchange, api_key=api_key, env=env, keyring=keyring,
+                      symbols=list(split_codes(symbols)), base_url=base_url, demo=demo)
+    raise typer.Exit(commands.add(_config(ctx, config), spec, force=force))
+
+
+@profiles_app.command("remove", epilog="Examples:\n\n  balctl profiles remove old-sub")
+def profiles_remove(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The profile to remove.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Remove a profile from the file, and the keyring entries only it used."""
+    from balctl.setup import commands
+
+    raise typer.Exit(commands.remove(_config(ctx, config), name))
+
+
+@profiles_app.command(
+    "check",
+    epilog="Exit code: the worst of the profiles' (0 OK, 2 profile, 3 auth, 4 network, 5 exchange); "
+    "a warning alone is 0.\n\nExamples:\n\n  balctl profiles check\n\n"
+    "  balctl profiles check main -o json | jq '.[] | select(.ok | not)'",
+)
+def profiles_check(
+    ctx: typer.Context,
+    names: Annotated[Optional[list[str]], typer.Argument(metavar="[NAME]...",
+                                                         help="Profiles to check (default: all).")] = None,
+    output: ListOutputOpt = Output.table,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
+    config: ConfigOpt = None,
+) -> None:
+    """One real request per profile: OK or the error, the clock offset, and the key's rights where shown."""
+    from balctl.setup import commands
+
+    fmt = _table_or_json(ctx, output, "profiles check")
+    raise typer.Exit(commands.check(_config(ctx, config), names or [], fmt, timeout=timeout))
+
+
+@profiles_app.command("example", epilog="Examples:\n\n  balctl profiles example > ~/.config/balctl/config.yaml")
+def profiles_example() -> None:
+    """Print the annotated example profile file (every key, with comments)."""
+    from balctl.setup import commands
+
+    raise typer.Exit(commands.example())
+
+
+@app.command(epilog="In a script, use 'balctl profiles add' instead.")
+def init(config: ConfigOpt = None, timeout: TimeoutOpt = DEFAULT_TIMEOUT) -> None:
+    """Set up a profile by answering questions (needs a terminal), check it, show its balances."""
+    from balctl.setup import wizard
+
+    raise typer.Exit(wizard.run(config, timeout=timeout))
 
 
 @app.command(epilog="Examples:\n\n  balctl demo\n\n  balctl demo -o json | jq '.accounts[].summary'")

@@ -54,6 +54,8 @@ def memory_keyring():
     """Every test in-process gets an empty in-memory keyring, never the machine's own."""
     try:
         import keyring
+
+        from tests.memory_keyring import MemoryKeyring
     except ImportError:  # the tests that need it say so; the rest run without
         yield None
         return
@@ -63,36 +65,6 @@ def memory_keyring():
     keyring.set_keyring(MemoryKeyring())
 
 
-def _memory_keyring_class():
-    try:
-        from keyring.backend import KeyringBackend
-        from keyring.errors import PasswordDeleteError
-    except ImportError:
-        return None
-
-    class Memory(KeyringBackend):
-        """A keyring backend that keeps passwords in a dict: `entries[(service, user)]`."""
-
-        priority = 1
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.entries: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.entries.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.entries[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            if self.entries.pop((service, username), None) is None:
-                raise PasswordDeleteError("no such password")
-
-    return Memory
-
-
-MemoryKeyring = _memory_keyring_class()
 
 
 def load_fixture(name: str):

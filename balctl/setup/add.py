@@ -114,7 +114,7 @@ def remove(path: Path, name: str, *, environ: Mapping[str, str] = os.environ) ->
     """Remove the profile, then the keyring entries only it referred to; returns those."""
     entries = keyring_entries(path, name)
     writer.remove_profile(path, name, environ=environ)
-    still_used = {entry for other in _profile_names(path) for entry in keyring_entries(path, other)}
+    still_used = {entry for other in profile_names(path) for entry in keyring_entries(path, other)}
     return [entry for entry in entries if entry not in still_used and keyring_store.delete_secret(entry)]
 
 
@@ -129,7 +129,8 @@ def keyring_entries(path: Path, name: str) -> list[str]:
     return [match.group(1) for match in found if match]
 
 
-def _profile_names(path: Path) -> list[str]:
+def profile_names(path: Path) -> list[str]:
+    """The names in the file (broken profiles too); [] when there is no readable file."""
     return [str(name) for name in _raw_profiles(path)]
 
 

@@ -77,6 +77,28 @@ def delete_secret(name: str) -> bool:
     return True
 
 
+def require() -> None:
+    """UsageError (exit 2) naming the fix when `--keyring` cannot work here."""
+    _library("--keyring needs the keyring library, which is not installed", UsageError)
+    if not usable():
+        raise UsageError("--keyring: no OS keyring is available on this machine",
+                         hint="keep the secrets in environment variables (--api-secret-env ...) or in the file")
+
+
+def usable() -> bool:
+    """Whether the library is installed and has a real backend (not keyring's `fail` one)."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return False
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # noqa: BLE001 - a broken keyring configuration: not usable
+        return False
+    return not isinstance(backend, fail.Keyring)
+
+
 def _library(message: str, error: type[UsageError]) -> ModuleType:
     try:
         import keyring

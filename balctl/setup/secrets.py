@@ -66,7 +66,7 @@ def _line(stdin: TextIO, key: str, needed: Sequence[str]) -> str:
         raise UsageError(
             f"standard input {'ended' if not line else 'has an empty line'} where the {LABELS.get(key, key)} "
             f"was expected (one line each, in this order: {order})",
-            hint="or refer to an environment variable with --api-secret-env / --passphrase-env",
+            hint="or give them as environment variable references (--api-secret-env VAR, ...)",
         )
     return value
 

@@ -1,0 +1,161 @@
+"""`balctl init`: one question at a time, on a terminal, then a check and the balances.
+
+Modelled on `aws configure` and `gh auth login`: a default in [brackets] that Enter takes,
+secrets typed at a hidden prompt, questions on stderr (stdout is the check and the balance
+table), and for scripts the same result without questions (`balctl profiles add`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from balctl import exchanges
+from balctl.errors import UsageError
+from balctl.messages import stderr_line
+from balctl.setup import keyring_store
+from balctl.setup.add import NewProfile
+from balctl.setup.secrets import prompt, read_values
+
+OKX_HOSTS = ("https://www.okx.com", "https://eea.okx.com", "https://my.okx.com")
+STORES = ("keyring", "file", "env")
+STORE_LABELS = {
+    "keyring": "the OS keyring",
+    "file": "the profile file (readable only by you, mode 600)",
+    "env": "environment variables (you export them; the file names them)",
+}
+NEEDS_TERMINAL = UsageError(
+    "init asks questions and needs a terminal",
+    hint="in a script use: balctl profiles add NAME --exchange okx --api-key-env VAR "
+         "--api-secret-env VAR --passphrase-env VAR (see balctl profiles add --help)",
+)
+
+
+def run(path: Path, *, timeout: float) -> int:
+    """The wizard; returns the exit code of the check (or of the balance fetch)."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise NEEDS_TERMINAL
+    from balctl.profiles import resolve_config_path
+
+    target = resolve_config_path(path)
+    say(f"balctl init: a profile in {target}. balctl only reads balances: a read-only API key is enough.")
+    existing = _existing_names(target)
+    spec = _ask_profile(existing)
+    values = read_values(spec.to_read(), sys.stdin)
+    from balctl.setup import add as adding
+    from balctl.setup.commands import saved
+
+    written = adding.add(target, spec, values, force=spec.name in existing)
+    saved(spec.name, written)
+    if written.unset_variables:
+        return 0  # nothing to check until they are exported
+    return _check_and_show(target, spec.name, timeout)
+
+
+def say(line: str) -> None:
+    stderr_line(line)
+
+
+def choose(label: str, options: tuple[str, ...], default: str) -> str:
+    """One of `options`, typed as itself or its number; Enter takes `default`."""
+    listed = ", ".join(f"{index}) {option}" for index, option in enumerate(options, 1))
+    while True:
+        answer = prompt(f"{label} ({listed})", default=default).strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(options):
+            return options[int(answer) - 1]
+        if answer in options:
+            return answer
+        say(f"please answer one of: {', '.join(options)}")
+
+
+def yes(label: str, default: bool = False) -> bool:
+    answer = prompt(f"{label} (y/n)", default="y" if default else "n").lower()
+    return answer in ("y", "yes")
+
+
+def _ask_profile(existing: list[str]) -> NewProfile:
+    exchange = choose("Exchange", tuple(exchanges.EXCHANGES), "okx")
+    name = _ask_name(exchange, existing)
+    spec = NewProfile(name=name, exchange=exchange)
+    if exchange == "okx":
+        spec.demo = yes("Is it a demo-trading key?")
+        host = prompt(f"API host: 1) {OKX_HOSTS[0]}, 2) {OKX_HOSTS[1]}, 3) {OKX_HOSTS[2]}, or a URL", default="1")
+        spec.base_url = OKX_HOSTS[int(host) - 1] if host in ("1", "2", "3") else host
+        if spec.base_url == OKX_HOSTS[0]:
+            spec.base_url = None  # the default: the file stays short
+    else:
+        default_url = exchanges.load(exchange).DEFAULT_BASE_URL
+        url = prompt("API base URL", default=default_url)
+        spec.base_url = None if url == default_url else url
+    if exchange == "xt":
+        symbols = prompt("Lever pairs to show, comma-separated", default="BTC_USDT")
+        spec.symbols = [item.strip().upper() for item in symbols.split(",") if item.strip()]
+    spec.api_key = prompt("API key")
+    store = _ask_store()
+    if store == "keyring":
+        spec.keyring = True
+    elif store == "env":
+        prefix = re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+        for key in spec.keys():
+            if key != "api_key":
+                spec.env[key] = _ask_variable(key, f"{prefix}_{key.upper()}")
+    spec.check()
+    return spec
+
+
+def _ask_name(exchange: str, existing: list[str]) -> str:
+    default = exchange
+    number = 2
+    while default in existing:
+        default, number = f"{exchange}-{number}", number + 1
+    while True:
+        name = prompt("Profile name", default=default)
+        try:
+            from balctl.setup.writer import check_name
+
+            check_name(name)
+        except UsageError as problem:
+            say(problem.message)
+            continue
+        if name not in existing or yes(f"A profile named '{name}' exists. Replace it?"):
+            return name
+
+
+def _ask_store() -> str:
+    usable = keyring_store.usable()
+    if not usable:
+        say("(the OS keyring is not available here: pip install 'balctl[keyring]' to use it)")
+    offered = STORES if usable else STORES[1:]
+    for index, store in enumerate(offered, 1):
+        say(f"  {index}) {STORE_LABELS[store]}")
+    return choose("Keep the secrets in", offered, offered[0])
+
+
+def _ask_variable(key: str, default: str) -> str:
+    while True:
+        name = prompt(f"Environment variable for the {key.replace('_', ' ')}", default=default)
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            return name
+        say(f"{name!r} is not an environment variable name")
+
+
+def _existing_names(path: Path) -> list[str]:
+    from balctl.setup.add import profile_names
+
+    return profile_names(path)
+
+
+def _check_and_show(path: Path, name: str, timeout: float) -> int:
+    """`profiles check` on the new profile, then its balances when the key works."""
+    from balctl import runner
+    from balctl.exchanges import Selection
+    from balctl.profiles import load_profiles
+    from balctl.setup.commands import check
+
+    code = check(path, [name], "table", timeout=timeout)
+    if code:
+        say(f"the profile is saved; fix the problem above and run: balctl profiles check {name}")
+        return code
+    profile = load_profiles(path)[name]
+    return runner.run([profile], Selection(), runner.RunOptions(config=path, timeout=timeout), single=True)

@@ -1,0 +1,178 @@
+"""`balctl init` driven through a pseudo-terminal, as a person at a terminal would: each
+answer typed after its question appears; secrets at hidden prompts never echo. The profile
+points at the bundled simulator, so the wizard's check and balance table are real."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from balctl.profiles import load_profiles
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT = 30.0
+
+
+class Terminal:
+    """A balctl process on the slave side of a pty; `expect` waits for text, `send` types."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: its stdin, stdout and stderr are the terminal
+            os.chdir(REPO)
+            os.execve(sys.executable, [sys.executable, "-m", "balctl", *args], env)
+        # a new pty is 0 x 0 characters; a terminal emulator sets its size like this
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+        self.pid, self.fd, self.seen, self.position = pid, fd, "", 0
+
+    def expect(self, text: str) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while text not in self.seen[self.position:]:
+            if time.monotonic() > deadline or not self._read(deadline - time.monotonic()):
+                raise AssertionError(f"waited for {text!r}; the terminal shows:\n{self.seen}")
+        self.position = self.seen.index(text, self.position) + len(text)  # the next question is further on
+
+    def send(self, line: str) -> None:
+        os.write(self.fd, line.encode() + b"\r")
+
+    def finish(self) -> int:
+        """Read to the end; the exit code."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and self._read(deadline - time.monotonic()):
+            pass
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        return os.waitstatus_to_exitcode(status)
+
+    def _read(self, wait: float) -> bool:
+        ready, _, _ = select.select([self.fd], [], [], max(wait, 0))
+        if not ready:
+            return False
+        try:
+            chunk = os.read(self.fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            return False
+        self.seen += chunk.decode(errors="replace").replace("\r\n", "\n")
+        return bool(chunk)
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+@pytest.fixture
+def terminal():
+    started: list[Terminal] = []
+
+    def start(*args: str, env: dict[str, str]) -> Terminal:
+        full = {key: value for key, value in os.environ.items() if not key.startswith(("BALCTL_", "OKX_"))}
+        full.update({"COLUMNS": "160", "LINES": "50", "TERM": "dumb", "NO_COLOR": "1"}, **env)
+        started.append(Terminal(list(args), full))
+        return started[-1]
+
+    yield start
+    for term in started:
+        term.kill()
+
+
+def test_init_writes_an_okx_profile_with_file_secrets_checks_it_and_shows_balances(terminal, simulator, tmp_path):
+    creds = simulator.credentials["okx"]
+    path = tmp_path / "cfg" / "config.yaml"
+    term = terminal("init", "-c", str(path), env={})
+    term.expect("Exchange (1) okx, 2) xt, 3) coinswitch) [okx]: ")
+    term.send("")
+    term.expect("Profile name [okx]: ")
+    term.send("main")
+    term.expect("Is it a demo-trading key? (y/n) [n]: ")
+    term.send("n")
+    term.expect("or a URL [1]: ")
+    term.send(simulator.base_url)
+    term.expect("API key: ")
+    term.send(creds["api_key"])
+    term.expect("(the OS keyring is not available here: pip install 'balctl[keyring]' to use it)")
+    term.expect("Keep the secrets in (1) file, 2) env) [file]: ")
+    term.send("1")
+    term.expect("API secret: ")
+    term.send(creds["api_secret"])
+    term.expect("API passphrase: ")
+    term.send(creds["passphrase"])
+    code = term.finish()
+    assert code == 0, term.seen
+    assert creds["api_secret"] not in term.seen and creds["passphrase"] not in term.seen  # hidden input
+    assert f"added profile 'main' in {path}" in term.seen
+    check, _, balances = term.seen.partition("okx · main · trading\n")
+    assert "│ main    │ okx      │ OK     │" in check  # the check, then the balance table
+    assert "│ BTC   │             0.528741 │" in balances
+    profile = load_profiles(path, {})["main"]
+    assert (profile.api_secret, profile.base_url) == (creds["api_secret"], simulator.base_url)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_init_with_the_keyring_and_a_refused_key_keeps_the_profile_and_exits_3(terminal, simulator, tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("# mine\nprofiles:\n  old:\n    exchange: xt\n    api_key: ${K}\n    api_secret: ${S}\n")
+    path.chmod(0o600)
+    term = terminal("init", "-c", str(path),
+                    env={"PYTHON_KEYRING_BACKEND": "tests.memory_keyring.MemoryKeyring"})
+    term.expect("[okx]: ")
+    term.send("2")
+    term.expect("Profile name [xt]: ")
+    term.send("")
+    term.expect("API base URL [https://sapi.xt.com]: ")
+    term.send(simulator.base_url)
+    term.expect("Lever pairs to show, comma-separated [BTC_USDT]: ")
+    term.send("eth_usdt")
+    term.expect("API key: ")
+    term.send("not-a-simulator-key")
+    term.expect("Keep the secrets in (1) keyring, 2) file, 3) env) [keyring]: ")
+    term.send("")
+    term.expect("API secret: ")
+    term.send("some-secret-value")
+    code = term.finish()
+    assert code == 3, term.seen
+    assert "the profile is saved; fix the problem above and run: balctl profiles check xt" in term.seen
+    assert path.read_text() == (
+        "# mine\nprofiles:\n  old:\n    exchange: xt\n    api_key: ${K}\n    api_secret: ${S}\n"
+        "\n  xt:\n    exchange: xt\n    api_key: not-a-simulator-key\n"
+        "    api_secret: ${keyring:xt.api_secret}\n    symbols: [ETH_USDT]\n"
+        f"    base_url: \"{simulator.base_url}\"\n")
+
+
+def test_init_with_environment_variables_asks_their_names_not_the_secrets(terminal, tmp_path):
+    path = tmp_path / "config.yaml"
+    term = terminal("init", "-c", str(path), env={})
+    term.expect("[okx]: ")
+    term.send("okx")
+    term.expect("Profile name [okx]: ")
+    term.send("okx-sub")
+    term.expect("(y/n) [n]: ")
+    term.send("y")
+    term.expect("or a URL [1]: ")
+    term.send("2")
+    term.expect("API key: ")
+    term.send("okx-key-00000001")
+    term.expect("[file]: ")
+    term.send("env")
+    term.expect("Environment variable for the api secret [OKX_SUB_API_SECRET]: ")
+    term.send("")
+    term.expect("Environment variable for the passphrase [OKX_SUB_PASSPHRASE]: ")
+    term.send("MY_PASS")
+    code = term.finish()
+    assert code == 0, term.seen
+    assert "note: set OKX_SUB_API_SECRET, MY_PASS in the environment before using it" in term.seen
+    assert path.read_text().endswith(
+        "  okx-sub:\n    exchange: okx\n    api_key: okx-key-00000001\n    api_secret: ${OKX_SUB_API_SECRET}\n"
+        "    passphrase: ${MY_PASS}\n    demo: true\n    base_url: \"https://eea.okx.com\"\n")
