@@ -335,7 +335,8 @@ profiles_app = typer.Typer(
     cls=TyperGroup,
     invoke_without_command=True,
     no_args_is_help=False,
-    help="The profile file: list it (the default), add, remove, check, or print an example.",
+    help="List the profiles of the file: exchange, base URL, the key masked, where secrets come from. "
+    "Subcommands add, remove or check a profile, or print an example file.",
     epilog="Examples:\n\n  balctl profiles\n\n  balctl profiles -o json | jq '.[].name'\n\n"
     "  balctl profiles check\n\n  balctl profiles add main --exchange okx --keyring",
 )
@@ -404,7 +405,7 @@ def profiles_add(
     passphrase_env: Annotated[Optional[str], typer.Option("--passphrase-env", metavar="VAR",
                                                           help="OKX: refer to the passphrase as ${VAR}.")] = None,
     keyring: Annotated[bool, typer.Option("--keyring", help="Keep the secrets read in the OS keyring "
-                                          "(needs balctl[keyring]) instead of the file.")] = False,
+                                          "(needs balctl\\[keyring]) instead of the file.")] = False,
     symbols: Annotated[Optional[str], typer.Option("--symbols", metavar="A,B", help="XT: lever pairs to show.")] = None,
     base_url: Annotated[Optional[str], typer.Option("--base-url", metavar="URL",
                                                     help="Regional host or proxy (https).")] = None,
@@ -464,7 +465,8 @@ def profiles_example() -> None:
     raise typer.Exit(commands.example())
 
 
-@app.command(epilog="In a script, use 'balctl profiles add' instead.")
+@app.command(epilog="Examples:\n\n  balctl init\n\n  balctl init -c ./work.yaml\n\n"
+             "In a script, use 'balctl profiles add' instead.")
 def init(config: ConfigOpt = None, timeout: TimeoutOpt = DEFAULT_TIMEOUT) -> None:
     """Set up a profile by answering questions (needs a terminal), check it, show its balances."""
     from balctl.setup import wizard

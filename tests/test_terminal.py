@@ -228,10 +228,15 @@ def test_all_help_shows_a_cron_example():
     ("coinswitch", "Show the CoinSwitch PRO futures wallet", "balctl coinswitch -o csv --append wallet.csv"),
     ("all", "Every profile of the file, fetched concurrently", "balctl all -p okx -p okx-sub -o json"),
     ("profiles", "List the profiles of the file", "balctl profiles -o json | jq '.[].name'"),
+    ("init", "Set up a profile by answering questions", "balctl init -c ./work.yaml"),
+    ("profiles add", "Add a profile to the file", "balctl profiles add main --exchange okx --keyring"),
+    ("profiles remove", "Remove a profile from the file", "balctl profiles remove old-sub"),
+    ("profiles check", "One real request per profile", "balctl profiles check main -o json"),
+    ("profiles example", "Print the annotated example profile file", "balctl profiles example >"),
     ("demo", "All three exchanges against the bundled simulator", "balctl demo -o json | jq '.accounts[].summary'"),
 ])
 def test_every_command_help_has_a_description_and_examples(command, description, example):
-    text = help_text(command)
+    text = help_text(*command.split())
     assert description in text
     assert "Examples:" in text
     assert example in text
