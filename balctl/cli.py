@@ -405,7 +405,7 @@ def profiles_add(
     passphrase_env: Annotated[Optional[str], typer.Option("--passphrase-env", metavar="VAR",
                                                           help="OKX: refer to the passphrase as ${VAR}.")] = None,
     keyring: Annotated[bool, typer.Option("--keyring", help="Keep the secrets read in the OS keyring "
-                                          "(needs balctl\\[keyring]) instead of the file.")] = False,
+                                          "(needs balctl[keyring]) instead of the file.")] = False,
     symbols: Annotated[Optional[str], typer.Option("--symbols", metavar="A,B", help="XT: lever pairs to show.")] = None,
     base_url: Annotated[Optional[str], typer.Option("--base-url", metavar="URL",
                                                     help="Regional host or proxy (https).")] = None,
