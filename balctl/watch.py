@@ -5,7 +5,8 @@ alerts, --append, --record), with the drawing handed to a view:
 
 - On a terminal with the table output: a Rich Live display redrawn in place, with the time of
   the last refresh, what changed since the previous one (▲/▼, coloured), and a status line
-  for a failed refresh while the last good data of that account stays on screen.
+  for a failed refresh while the last good data of that account stays on screen. Fired
+  alerts are in the table, under their account, as in a single run.
 - Anywhere else, a stream: `-o json` one compact JSON document per line (NDJSON), `-o csv`
   the header once and then each refresh's rows, `table` each refresh's tables in turn.
 
@@ -17,6 +18,7 @@ worker thread so that a stop does not wait for a slow exchange.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -24,6 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Any, TextIO
@@ -32,7 +35,7 @@ from balctl import runner
 from balctl.errors import BalctlError, NetworkError, RateLimited, UsageError
 from balctl.exchanges import Selection
 from balctl.messages import enable_request_log, report_error, report_warning, stderr_line
-from balctl.model import AMOUNT_FIELDS, EXACT, Report, Snapshot, utc_now
+from balctl.model import AMOUNT_FIELDS, EXACT, SUMMARY_FIELDS, Report, Snapshot, utc_now
 
 MIN_SECONDS = 2.0
 MAX_STRETCH = 600.0
@@ -64,7 +67,7 @@ def watch(profiles: Sequence[Any], selection: Selection, options: runner.RunOpti
         enable_request_log()
     transport = Transport(timeout=options.timeout)
     pause = seconds
-    with Stop() as stop, view:
+    with Stop() as stop, view, contextlib.closing(transport):
         while not stop.requested:
             started, started_at = time.monotonic(), utc_now()
             report = stop.run(lambda: fetch_report(profiles, selection, transport))
@@ -75,7 +78,6 @@ def watch(profiles: Sequence[Any], selection: Selection, options: runner.RunOpti
             pause = next_pause(seconds, pause, report)
             view.waiting(pause, stretched=pause > seconds)
             stop.sleep(started + pause - time.monotonic())
-    transport.close()
     return 0
 
 
@@ -212,7 +214,6 @@ class LiveView(View):
         self.changes: list[Change] = []
         self.failures: list[BalctlError] = []
         self.warnings: list[str] = []
-        self.alerts: list[str] = []
         self.refreshed: datetime | None = None
         self.note = ""
 
@@ -237,7 +238,6 @@ class LiveView(View):
             self.shown[snapshot.profile] = snapshot
         self.failures = [failure.error for failure in report.errors if failure.error is not None]
         self.warnings = [f"warning: {a.exchange} ({a.profile}): {w}" for a in fresh for w in a.warnings]
-        self.alerts = alert_lines(report)
         self._draw()
 
     def waiting(self, pause: float, *, stretched: bool) -> None:
@@ -250,7 +250,6 @@ class LiveView(View):
 
         parts: list[Any] = [self._header()]
         parts += [self._failure_line(error) for error in self.failures]
-        parts += [Text(visible(line), style="bold red") for line in self.alerts]
         parts += [Text(visible(warning), style="yellow") for warning in self.warnings]
         parts += self._change_lines()
         body = self._tables()
@@ -307,30 +306,28 @@ class LiveView(View):
         return Text(text, style="dim")
 
 
+@dataclass(frozen=True)
 class Change:
     """One amount that moved between two refreshes of an account."""
 
-    def __init__(self, where: str, field: str, old: Decimal, new: Decimal) -> None:
-        self.where, self.field, self.old, self.new = where, field, old, new
+    where: str
+    field: str
+    old: Decimal
+    new: Decimal
 
     def delta_text(self) -> str:
-        with localcontext(EXACT):
+        with localcontext(EXACT):  # exact: both are bounded by model.MAX_PLACES
             delta = self.new - self.old
         return ("+" if delta > 0 else "") + _plain(delta)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Change) and vars(self) == vars(other)
-
-    def __repr__(self) -> str:
-        return f"Change({self.where!r}, {self.field!r}, {self.old}, {self.new})"
-
 
 def changes(old: Snapshot, new: Snapshot) -> list[Change]:
-    """The amounts of `new` that differ from `old`: summary equity and loan, then every
-    row's fields, in `new`'s order. A value appearing or turning null is not a move."""
+    """The amounts of `new` that differ from `old`: the summary's (equity, loan, risk
+    figures), then every row's fields, in `new`'s order. A value appearing or turning null
+    is not a move."""
     found = []
     prefix = new.profile if new.profile else new.exchange
-    for name in ("equity", "loan"):
+    for name in SUMMARY_FIELDS:
         before, after = getattr(old.summary, name, None), getattr(new.summary, name, None)
         if before is not None and after is not None and before != after:
             found.append(Change(prefix, name, before, after))

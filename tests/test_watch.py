@@ -33,10 +33,13 @@ CSV_HEADER = ("fetched_at,profile,exchange,account,market,asset,total,available,
               "position_margin,order_margin,usd_value")
 
 
-def start(args: list[str], config, *, stdout, stderr=subprocess.PIPE) -> subprocess.Popen:
+def start(args: list[str], config, *, stdout, stderr=subprocess.PIPE, colour: bool = False) -> subprocess.Popen:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("BALCTL_") and key != "COLUMNS"}  # a pty says its own size
     env["BALCTL_CONFIG"] = str(config)
+    if colour:
+        env.pop("NO_COLOR", None)
+        env["TERM"] = "xterm-256color"
     return subprocess.Popen([sys.executable, "-m", "balctl", *args], stdout=stdout, stderr=stderr,
                             stdin=subprocess.DEVNULL, env=env)
 
@@ -88,12 +91,14 @@ def test_check_accepts_two_seconds():
 
 
 def test_changes_between_two_refreshes():
-    old = Snapshot("main", "xt", "lever", T0, Summary(Decimal("100"), Decimal("5"), "USDT"), [
+    old = Snapshot("main", "xt", "lever", T0, Summary(Decimal("100"), Decimal("5"), "USDT",
+                                                      margin_ratio=Decimal("3.5")), [
         Balance(asset="BTC", market="BTC_USDT", total=Decimal("1.5"), loan=Decimal("0.1")),
         Balance(asset="USDT", market="BTC_USDT", total=Decimal("10"), frozen=None),
         Balance(asset="GONE", total=Decimal("1")),
     ])
-    new = Snapshot("main", "xt", "lever", T0, Summary(Decimal("99.5"), Decimal("5"), "USDT"), [
+    new = Snapshot("main", "xt", "lever", T0, Summary(Decimal("99.5"), Decimal("5"), "USDT",
+                                                      margin_ratio=Decimal("3")), [
         Balance(asset="BTC", market="BTC_USDT", total=Decimal("1.50"), loan=Decimal("0.2")),
         Balance(asset="USDT", market="BTC_USDT", total=Decimal("10.000000000000000001"), frozen=Decimal("1")),
         Balance(asset="NEW", total=Decimal("1")),
@@ -101,10 +106,11 @@ def test_changes_between_two_refreshes():
     found = changes(old, new)
     assert found == [
         Change("main", "equity", Decimal("100"), Decimal("99.5")),
+        Change("main", "margin_ratio", Decimal("3.5"), Decimal("3")),
         Change("main BTC_USDT BTC", "loan", Decimal("0.1"), Decimal("0.2")),
         Change("main BTC_USDT USDT", "total", Decimal("10"), Decimal("10.000000000000000001")),
     ]  # 1.5 == 1.50 is no move; a null turning into a value is not one either
-    assert [change.delta_text() for change in found] == ["-0.5", "+0.1", "+0.000000000000000001"]
+    assert [change.delta_text() for change in found] == ["-0.5", "-0.5", "+0.1", "+0.000000000000000001"]
 
 
 def test_rate_limits_stretch_the_interval():
@@ -219,8 +225,12 @@ class Terminal:
                 return
             self.data.extend(chunk)
 
-    def text(self) -> str:
+    def raw(self) -> str:
         return bytes(self.data).decode("utf-8", "replace")
+
+    def text(self) -> str:
+        """What was written without its colours and styles (cursor moves stay)."""
+        return re.sub(r"\x1b\[[0-9;]*m", "", self.raw())
 
     def wait_for(self, predicate, timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
@@ -239,7 +249,7 @@ class Terminal:
 def test_watch_in_a_terminal_redraws_marks_changes_survives_a_failure_and_stops_on_ctrl_c(
         sim_config, simulator):
     terminal = Terminal()
-    process = start(["okx", "-w", "2"], sim_config, stdout=terminal.slave, stderr=terminal.slave)
+    process = start(["okx", "-w", "2"], sim_config, stdout=terminal.slave, stderr=terminal.slave, colour=True)
     try:
         terminal.wait_for(lambda text: "OKB" in text and "last refresh" in text)
         simulator.add_fault(Fault("bad_shape", body=moved_okx_body(), times=1), exchange="okx")
@@ -254,6 +264,8 @@ def test_watch_in_a_terminal_redraws_marks_changes_survives_a_failure_and_stops_
         terminal.close()
     assert code == 0
     assert "\x1b[1A\x1b[2K" in moved  # the display is redrawn in place (cursor up, erase line)
+    assert re.search(r"\x1b\[[0-9;]*32m▲ ", terminal.raw())  # up in green
+    assert re.search(r"\x1b\[[0-9;]*31m▼ ", terminal.raw())  # down in red
     frame = moved[moved.rindex("every 2 s"):]
     assert "▲ okx BTC available +0.11  (0.49 → 0.6)" in frame
     assert "▼ okx ETH loan -0.25  (1.5 → 1.25)" in frame
