@@ -41,6 +41,9 @@ where the exchange does not report one. Never computed by balctl from other figu
 SUMMARY_FIELDS: tuple[str, ...] = ("equity", "loan", *RISK_FIELDS)
 """The summary's amount fields, in output order (JSON, alerts)."""
 
+FORMULA_START = ("=", "+", "-", "@")
+"""Spreadsheets run a cell starting with these (or tab/CR, which codes cannot hold anyway)."""
+
 MAX_PLACES = 100
 """No real balance has 100 digits before or after the point."""
 
@@ -293,7 +296,10 @@ def code(value: Any) -> str:
     A code with whitespace or control characters is no code: printed, a newline or an
     escape sequence would move amounts onto another asset's line or drive the terminal.
     """
-    if not isinstance(value, str) or not value or not value.isprintable() or any(c.isspace() for c in value):
+    if (not isinstance(value, str) or not value or not value.isprintable() or any(c.isspace() for c in value)
+            or value.startswith(FORMULA_START)):
+        # `=HYPERLINK(...)`, `+1+1`, `-2+3`, `@SUM(...)`: no real code starts like that, and a
+        # spreadsheet would run it from the CSV (refused rather than altered: docs in README)
         shown = value[:40] if isinstance(value, str) else value
         raise BadResponse(f"expected a currency or symbol code, got {shown!r}")
     return value.upper()

@@ -122,8 +122,9 @@ def finish(report: Any, options: RunOptions, *, single: bool, started_at: dateti
     """The post-fetch steps, in order: report failures and warnings, alerts, --record,
     filter rows, --append, render. `profiles`: those fetched, for their own `alerts:`.
 
-    A recording failure is said after the output and makes the exit code 2 (the fetched
-    data is printed all the same), unless an alert fired: 7 is what cron pages on.
+    A recording or appending failure is said after the output and makes the exit code 2
+    (the fetched data is printed all the same), unless an alert fired: 7 is what cron
+    pages on.
     Alerts are checked before any row filter: `--hide-zero` (or another display filter)
     changes what is shown, never whether the alarm rings.
 
@@ -141,19 +142,29 @@ def finish(report: Any, options: RunOptions, *, single: bool, started_at: dateti
     not_recorded = _record(report, options, started_at) if options.record else None
     if options.hide_zero:
         report = report.without_zero_rows()
-    if options.append and report.accounts:
-        from balctl.render.csv import append
-
-        append(options.append, report.accounts)
+    not_appended = _append(report, options) if options.append and report.accounts else None
     if show is None:
         render(report, options, single=single)
     else:
         show(report)
-    if not_recorded is not None:
-        report_error(not_recorded)
-        if not report.alerts:
-            return int(not_recorded.exit_code)
+    for failed in (not_recorded, not_appended):
+        if failed is not None:
+            report_error(failed)
+    if (not_recorded or not_appended) and not report.alerts:
+        return int((not_recorded or not_appended).exit_code)
     return int(report.exit_code())
+
+
+def _append(report: Any, options: RunOptions) -> BalctlError | None:
+    """--append: the rows into the CSV file; the error if it could not be done (the data is
+    printed on stdout all the same, and the exit code is 2)."""
+    from balctl.render.csv import append
+
+    try:
+        append(options.append, report.accounts)
+    except BalctlError as exc:
+        return exc
+    return None
 
 
 def _record(report: Any, options: RunOptions, started_at: datetime | None) -> BalctlError | None:
