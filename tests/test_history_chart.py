@@ -82,3 +82,31 @@ def test_thin_keeps_each_columns_lowest_and_highest_point_in_time_order():
     # columns: x 0-3, 4-7, 8-11
     assert thin(points, 0.0, 11.0, 3) == [(1.0, 1.0), (2.0, 9.0), (6.0, 2.0), (7.0, 8.0), (9.0, 7.0), (10.0, 0.0)]
     assert thin(points[:6], 0.0, 5.0, 3) == points[:6]  # few enough points: all of them
+
+
+from tests.test_terminal import terminal_of  # noqa: E402,F401  (a fixture: an 80-column pty)
+
+
+def shown_on(out, tmp_path):
+    from balctl.history.query import Request
+    from balctl.history.view import show
+    from tests.history_helpers import record_hours
+
+    db = tmp_path / "h.sqlite"
+    record_hours(db, {"okx": ["1", "2", None, "4"], "sub": ["3", "2", "1", "0.5"]})
+    show(db, Request(since=T0, until=T0 + timedelta(hours=3)), "table", out)
+    return out.getvalue()
+
+
+def test_on_a_terminal_the_chart_is_coloured_and_fits_it(terminal_of, tmp_path, monkeypatch):
+    monkeypatch.delenv("NO_COLOR")  # conftest sets it; COLUMNS=200 too, which the real size overrides
+    text = shown_on(terminal_of(80), tmp_path)
+    assert "\x1b[" in text and any(0x2800 < ord(c) <= 0x28FF for c in text)
+    assert max(len(ANSI.sub("", line)) for line in text.splitlines()) <= 80
+
+
+def test_no_color_on_a_terminal_means_plain_characters(terminal_of, tmp_path):
+    text = shown_on(terminal_of(80), tmp_path)
+    assert "\x1b" not in text and not any(0x2800 <= ord(c) <= 0x28FF for c in text)
+    assert max(map(len, text.splitlines())) <= 80
+    assert text.splitlines()[-1] == " ** okx · trading   ++ sub · trading"
