@@ -34,6 +34,14 @@ class Output(str, Enum):
     prometheus = "prometheus"
 
 
+class HistoryOutput(str, Enum):
+    """`balctl history` prints series: no Prometheus document (that is a snapshot's)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
 class BalctlGroup(TyperGroup):
     """The single top-level error handler (like httpie's `core.main`).
 
@@ -519,8 +527,8 @@ def history(
     until: Annotated[Optional[str], typer.Option("--until", metavar="WHEN", show_default=False,
                                                  help="Up to: 90m, 24h, 7d ago, or an ISO date (UTC); default: now.")]
     = None,
-    output: Annotated[Output, typer.Option("--output", "-o", case_sensitive=False, help="Output format.")]
-    = Output.table,
+    output: Annotated[HistoryOutput, typer.Option("--output", "-o", case_sensitive=False, help="Output format.")]
+    = HistoryOutput.table,
     db: DbOpt = None,
     import_file: Annotated[
         Optional[Path],

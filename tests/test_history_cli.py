@@ -123,6 +123,9 @@ def test_bad_since_and_field_are_usage_errors(tmp_path):
     assert (result.exit_code, result.stderr) == (2, "balctl: --until is before --since\n")
     result = invoke("history", "--db", str(db), "--field", "equity", "--asset", "BTC")
     assert result.exit_code == 2 and result.stderr.startswith("balctl: --field equity is an account figure")
+    result = invoke("history", "--db", str(db), "-o", "prometheus")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("balctl: Invalid value for '--output' / '-o': 'prometheus' is not one of")
 
 
 def gapped_db(tmp_path):

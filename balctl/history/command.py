@@ -33,6 +33,8 @@ def history(
         out.write(f"imported {result.added} snapshots ({result.rows} rows); {result.skipped} already recorded\n")
         out.flush()
         return
+    if output not in ("table", "json", "csv"):
+        raise UsageError(f"balctl history prints a table, JSON or CSV, not {output!r}")
     field = field.strip().lower()
     field_kind(field, assets)  # a bad --field is a usage error before the file is opened
     start = parse_moment(since, option="--since", now=now)
