@@ -118,6 +118,25 @@ def test_add_with_keyring_but_no_library_is_exit_2_before_any_question(tmp_path,
     assert not path.exists()
 
 
+def test_a_failed_write_puts_the_keyring_back_as_it_was(tmp_path, memory_keyring, monkeypatch):
+    from balctl.setup import writer
+
+    path = tmp_path / "config.yaml"
+    memory_keyring.set_password("balctl", "main.api_secret", "the-old-secret")
+
+    def crash(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writer.os, "replace", crash)
+    result = run("profiles", "add", "main", "-c", str(path), "-e", "xt", "--api-key", "xt-key-0001", "--keyring",
+                 input=f"{SECRET}\n")
+    assert result.exit_code == 2
+    assert result.stderr == f"balctl: {path}: cannot write the profile file: No space left on device\n"
+    assert memory_keyring.entries == {("balctl", "main.api_secret"): "the-old-secret"}
+    assert not path.exists()
+    assert SECRET not in result.stderr
+
+
 def test_an_existing_name_is_exit_2_unless_force(tmp_path, memory_keyring):
     path = tmp_path / "config.yaml"
     args = ("profiles", "add", "main", "-c", str(path), "-e", "xt", "--api-key-env", "K", "--api-secret-env", "S")
@@ -292,10 +311,30 @@ def test_check_table_shows_ok_error_clock_and_notes(sim_config, simulator):
     assert "the key can trade: balctl only reads balances" in result.stdout
 
 
+def test_check_shows_an_exchange_message_with_control_characters_escaped(sim_config, simulator):
+    simulator.add_fault(Fault("error_code", code="50113", message="bad\x1b[2J sign\u202e", endpoint="config"),
+                        exchange="okx")
+    table = run("profiles", "check", "-c", str(sim_config), "okx")
+    assert table.exit_code == 3
+    assert "\x1b" not in table.stdout and "\u202e" not in table.stdout
+    assert "okx (okx): bad\\x1b[2J sign\\u202e [50113]" in table.stdout
+    result, rows = check_json("-c", str(sim_config), "okx")
+    # escaped once, where the exchange's text is taken in (errors.exchange_text)
+    assert rows[0]["error"]["message"] == "okx (okx): bad\\x1b[2J sign\\u202e [50113]"
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+
+
 def test_check_an_unknown_name_is_exit_2(sim_config):
     result = run("profiles", "check", "-c", str(sim_config), "nope")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"balctl: {sim_config}: no profile named 'nope'")
+
+
+def test_check_takes_the_groups_config_option_and_balctl_config(sim_config):
+    assert run("profiles", "-c", str(sim_config), "check", "xt").exit_code == 0
+    result = run("profiles", "check", "xt", env={"BALCTL_CONFIG": str(sim_config)})
+    assert result.exit_code == 0
+    assert "│ xt      │ xt       │ OK     │" in result.stdout
 
 
 def test_check_refuses_csv(sim_config):

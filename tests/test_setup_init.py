@@ -176,3 +176,21 @@ def test_init_with_environment_variables_asks_their_names_not_the_secrets(termin
     assert path.read_text().endswith(
         "  okx-sub:\n    exchange: okx\n    api_key: okx-key-00000001\n    api_secret: ${OKX_SUB_API_SECRET}\n"
         "    passphrase: ${MY_PASS}\n    demo: true\n    base_url: \"https://eea.okx.com\"\n")
+
+
+@pytest.mark.parametrize("at_secret", [False, True])
+def test_init_ctrl_d_writes_nothing_and_exits_2(terminal, tmp_path, at_secret):
+    path = tmp_path / "config.yaml"
+    term = terminal("init", "-c", str(path), env={})
+    if at_secret:
+        for question, answer in (("[okx]: ", "xt"), ("[xt]: ", ""), ("[https://sapi.xt.com]: ", ""),
+                                 ("[BTC_USDT]: ", ""), ("API key: ", "xt-key-0001"), ("[file]: ", "")):
+            term.expect(question)
+            term.send(answer)
+        term.expect("API secret: ")
+    else:
+        term.expect("[okx]: ")
+    os.write(term.fd, b"\x04")
+    assert term.finish() == 2
+    assert term.seen.endswith("balctl: input ended: nothing was written\n")
+    assert not path.exists()

@@ -184,8 +184,9 @@ def test_a_failed_rename_leaves_the_old_file_whole_and_no_temporary(tmp_path, mo
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(writer.os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(ProfileError) as failure:
         writer.add_profile(path, "okx", OKX_ENTRY, environ=ENV)
+    assert failure.value.message == f"{path}: cannot write the profile file: No space left on device"
     assert path.read_text() == USER_FILE
     assert sorted(os.listdir(tmp_path)) == ["config.yaml"]
 

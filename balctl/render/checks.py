@@ -2,7 +2,8 @@
 
 JSON: `[{name, exchange, ok, error, exit_code, clock_offset_ms, permissions, warnings}]`,
 where `error` is null or `{kind, message, code, hint}` (the one-line message balctl prints).
-Every text passes the secret redactor; nothing secret is ever put in a result.
+Every text passes the secret redactor (nothing secret is ever put in a result) and the
+shared sanitiser (a profile name or exchange message may hold control characters).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from balctl.errors import redact
+from balctl.sanitize import LINE_LIMIT, json_escape, terminal_text
 
 NULL = "–"
 
@@ -19,7 +21,8 @@ NULL = "–"
 def render_checks(results: Sequence[Any], fmt: str, out: TextIO) -> None:
     """Write the results as `table` or `json` to `out`, in one write."""
     if fmt == "json":
-        text = json.dumps([check_document(result) for result in results], indent=2, ensure_ascii=False) + "\n"
+        documents = [check_document(result) for result in results]
+        text = json_escape(json.dumps(documents, indent=2, ensure_ascii=False)) + "\n"
     else:
         text = _table(results, out)
     out.write(redact(text))
@@ -60,9 +63,10 @@ def _table(results: Sequence[Any], out: TextIO) -> str:
             "OK" if result.ok else f"error (exit {result.exit_code}): {result.error.line()}",
             NULL if result.clock_offset_ms is None else f"{result.clock_offset_ms:+d} ms",
             NULL if result.permissions is None else ", ".join(result.permissions) or NULL,
-            "\n".join(notes) or NULL,
         )
-        table.add_row(*(Text(cell) for cell in cells))  # Text: data, never Rich markup
+        # Text: data, never Rich markup; names and messages come from the file or an exchange
+        notes_cell = "\n".join(terminal_text(note, LINE_LIMIT) for note in notes) or NULL
+        table.add_row(*(Text(terminal_text(cell, LINE_LIMIT)) for cell in cells), Text(notes_cell))
     console, buffer = console_for(out)
     console.print(table)
     return rendered(buffer)

@@ -1,4 +1,4 @@
-"""Setting balctl up without hand-written YAML (docs/setup.md, issue 14).
+"""Setting balctl up without hand-written YAML (README: Getting started; docs/design.md).
 
     writer        the profile file edited as text: one profile's block added, replaced or
                   removed, everything else kept byte for byte; atomic, 0600 in a 0700 dir

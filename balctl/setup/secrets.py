@@ -42,7 +42,10 @@ def prompt(label: str, *, hidden: bool = False, default: str | None = None) -> s
     shown = f"{label} [{default}]: " if default else f"{label}: "
     while True:
         if hidden:
-            answer = getpass.getpass(shown, stream=sys.stderr)
+            try:
+                answer = getpass.getpass(shown, stream=sys.stderr)
+            except EOFError:  # Ctrl-D
+                raise UsageError("input ended: nothing was written") from None
         else:
             sys.stderr.write(shown)
             sys.stderr.flush()

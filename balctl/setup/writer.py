@@ -264,7 +264,10 @@ def _write_checked(path: Path, old: str | None, text: str, name: str | None,
     from balctl.profiles import UnsetVariables, load_profiles
 
     before = _working_profiles(path, old, environ)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ProfileError(f"{path.parent}: cannot write there: {exc.strerror or type(exc).__name__}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             os.fchmod(stream.fileno(), FILE_MODE)
@@ -291,9 +294,12 @@ def _write_checked(path: Path, old: str | None, text: str, name: str | None,
             os.unlink(temporary)
             return unset
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(exc, OSError):  # a full disk, a read-only directory: exit 2, not a bug
+            raise ProfileError(f"{path}: cannot write the profile file: "
+                               f"{exc.strerror or type(exc).__name__}") from None
         raise
     _sync_directory(path.parent)
     return unset
