@@ -281,7 +281,8 @@ for _name, _entry in EXCHANGES.items():
 @app.command(
     "all",
     epilog="Examples:\n\n  balctl all\n\n  balctl all -p okx -p okx-sub -o json | jq '.accounts[].summary'\n\n"
-    "  cron, hourly:  0 * * * * balctl all -o csv --append $HOME/balances.csv > /dev/null",
+    "  cron, hourly:  0 * * * * balctl all -o csv --append $HOME/balances.csv > /dev/null\n\n"
+    "  balctl all -w 30   (refreshed in place every 30 s; -o json: one document per line)",
 )
 @common_options
 def all_(
