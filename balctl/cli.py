@@ -148,7 +148,7 @@ def _complete_symbol(ctx: typer.Context, incomplete: str) -> list[str]:
         return []
 
 
-# Options every fetching command takes (SPEC 2, COMMON).
+# Options every fetching command takes (docs/contract.md, Options and precedence).
 ProfileOpt = Annotated[
     Optional[str],
     typer.Option("--profile", "-p", envvar="BALCTL_PROFILE", show_default=False,
@@ -556,7 +556,7 @@ def split_codes(value: str | None) -> tuple[str, ...]:
 
 
 def _run_exchange(exchange: str, profile_name: str | None, selection: Selection, options: RunOptions) -> None:
-    """An exchange command: its one profile (chosen as docs/ says), through the run pipeline."""
+    """An exchange command: its one profile (docs/contract.md, Which profile), through the run pipeline."""
     from balctl.profiles import choose_profile, load_profiles
 
     loaded = load_profiles(options.config_path)

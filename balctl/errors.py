@@ -2,7 +2,7 @@
 
 The CLI's single top-level handler turns a `BalctlError` into
 `balctl: <exchange> (<profile>): <what happened> [<code>]` plus an optional `hint:` line,
-and exits with the class's `exit_code` (SPEC section 7). Nothing else prints errors.
+and exits with the class's `exit_code` (docs/contract.md, Exit codes). Nothing else prints errors.
 """
 
 from __future__ import annotations

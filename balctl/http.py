@@ -1,4 +1,4 @@
-"""Signed GET requests with timeouts, retries and clock-skew correction (SPEC section 8).
+"""Signed GET requests with timeouts, retries and clock-skew correction (docs/contract.md, Reliability and security).
 
 The exchange module signs and classifies; this module decides what happens next:
 transient failures are retried with backoff, a timestamp refusal measures the exchange's

@@ -1,4 +1,4 @@
-"""The exchange-neutral balance model (SPEC section 5).
+"""The exchange-neutral balance model (docs/contract.md, The model).
 
 Every exchange module turns its response into a `Snapshot` of `Balance` rows. Amounts are
 `Decimal` built from the exchange's own text, so `format(amount, "f")` gives its digits back
@@ -210,7 +210,7 @@ def utc_now() -> datetime:
 
 
 def iso_millis(moment: datetime) -> str:
-    """`2020-12-08T09:08:57.715Z`: the timestamp form of SPEC 5 (and of OKX's signature)."""
+    """`2020-12-08T09:08:57.715Z`: the timestamp form of docs/contract.md, The model (and of OKX's signature)."""
     utc = moment.astimezone(timezone.utc)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
@@ -253,7 +253,7 @@ def balance_row(
 ) -> Balance:
     """A row from one exchange entry, given which exchange field feeds which unified field.
 
-    Each exchange module writes its column of SPEC 5's table as such a mapping; a unified
+    Each exchange module writes its column of docs/exchanges.md, From answers to rows, as such a mapping; a unified
     field it does not name stays null. `native` defaults to the entry itself.
     """
     amounts = {unified: amount(entry.get(name), field_name=f"{where}{name}") for unified, name in fields.items()}

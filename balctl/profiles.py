@@ -1,4 +1,4 @@
-"""The profile file (SPEC section 3): where it is, what it may say, and which profile to use.
+"""The profile file (docs/contract.md, The profile file): where it is, what it may say, and which profile to use.
 
 Every rule failure is a `ProfileError` (exit 2) naming the file, the profile and the key,
 and never quoting a secret. Secrets are registered with the redactor as soon as they are read.

@@ -1,4 +1,4 @@
-"""`balctl all` and cron snapshots, against the simulator (SPEC 2, 6, 7)."""
+"""`balctl all` and cron snapshots, against the simulator (docs/contract.md, Commands; Output; Exit codes)."""
 
 from __future__ import annotations
 

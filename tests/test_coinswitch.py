@@ -50,7 +50,7 @@ def server_time(offset_ms: int = 0):
                            callback=lambda request: (200, {}, json.dumps({"serverTime": now_ms() + offset_ms})))
 
 
-# --- signing (SPEC 4 vector) --------------------------------------------------------------
+# --- signing (docs/exchanges.md, CoinSwitch PRO: vector) --------------------------------------------------------------
 
 def test_signature_vector():
     assert coinswitch.signature(SEED, "GET/trade/api/v2/futures/wallet_balance1719905777483") == VECTOR

@@ -1,4 +1,5 @@
-"""`balctl demo` (SPEC 9): the installed command, a user with no profile file and no keys.
+"""`balctl demo`: the installed command, a user with no profile file and no keys
+(docs/contract.md, The simulator and balctl demo).
 
 Each run is a real subprocess with an empty HOME and no XDG_CONFIG_HOME: the demo must
 start its own simulator, fetch one profile of each exchange through the real code path,

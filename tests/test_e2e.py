@@ -2,8 +2,9 @@
 against the loopback simulator, for OKX, XT and CoinSwitch.
 
 The expected values are built here from the simulator's sample accounts
-(`balctl.simulator.accounts`) and SPEC 5's field table, written out again below, never
-from balctl's own mapping: a test that borrowed the code's table could not catch it.
+(`balctl.simulator.accounts`) and the field table of docs/exchanges.md, From answers to
+rows, written out again below, never from balctl's own mapping: a test that borrowed the
+code's table could not catch it.
 Every test also reads the simulator's request log, so none passes because the server
 accepted anything: each balance request must have arrived with a valid signature.
 """
@@ -36,7 +37,7 @@ HEADINGS = {"market": "Market", "asset": "Asset", "total": "Total", "available":
             "frozen": "Frozen", "loan": "Loan", "interest": "Interest",
             "position_margin": "Position margin", "order_margin": "Order margin", "usd_value": "USD value"}
 
-# SPEC 5, unified field <- the exchange's field (absent: always null)
+# docs/exchanges.md, From answers to rows: unified field <- the exchange's field (absent: always null)
 OKX_FIELDS = {"total": "eq", "available": "availBal", "frozen": "frozenBal", "loan": "liab",
               "interest": "interest", "order_margin": "ordFrozen", "usd_value": "eqUsd"}
 XT_FIELDS = {"total": "totalAmount", "available": "availableAmount", "frozen": "frozenAmount",
@@ -371,7 +372,7 @@ def test_coinswitch_secret_not_matching_the_key_is_caught_before_any_request(sim
 
 def test_xt_tiny_json_numbers_keep_plain_notation_in_native_and_raw(simulator, sim_config):
     """XT may send an accrued interest of 0.00000001 as a JSON *number*; Python's Decimal
-    would print it as 1E-8, which is not the exchange's digits (SPEC 5)."""
+    would print it as 1E-8, which is not the exchange's digits (docs/contract.md, The model)."""
     body = ('{"rc":0,"mc":"SUCCESS","ma":[],"result":{"symbol":"btc_usdt","usdtNetAmount":0.00000012,'
             '"usdtLoanAmount":0,"base":{"currency":"btc","totalAmount":0.00000012,"availableAmount":"0",'
             '"frozenAmount":0,"loanAmount":0.00000001,"interestAmount":0.00000001},'

@@ -24,7 +24,7 @@ def profile(**changes) -> Profile:
     return Profile(**values)
 
 
-# --- signing (SPEC 4 vectors) -------------------------------------------------------------
+# --- signing (docs/exchanges.md, OKX: vectors) -------------------------------------------------------------
 
 def test_signature_vector_without_query():
     prehash = "2020-12-08T09:08:57.715ZGET/api/v5/account/balance"

@@ -1,4 +1,5 @@
-"""The profile file: location, ${NAME}, validation, permissions, profile choice (SPEC 2, 3)."""
+"""The profile file: location, ${NAME}, validation, permissions, profile choice
+(docs/contract.md, The profile file; Which profile)."""
 
 from __future__ import annotations
 

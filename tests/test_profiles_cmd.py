@@ -1,4 +1,4 @@
-"""`balctl profiles`: what the file says, secrets masked (SPEC 2, 3, 8)."""
+"""`balctl profiles`: what the file says, secrets masked (docs/contract.md, Commands; The profile file)."""
 
 from __future__ import annotations
 

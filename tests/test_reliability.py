@@ -1,5 +1,5 @@
-"""Reliability and security (issue 5, SPEC 7 and 8): every fault the simulator can play,
-for each of the three exchanges.
+"""Reliability and security (issue 5; docs/contract.md, Reliability and security; Exit codes):
+every fault the simulator can play, for each of the three exchanges.
 
 Most runs are in-process (CliRunner) against the real simulator over real HTTP, with the
 backoff sleeps recorded instead of slept (`no_sleep`): that keeps the suite fast and lets
@@ -65,7 +65,7 @@ def assert_sample_csv(stdout: str, exchange: str) -> None:
 
 
 def assert_one_error(result, exchange: str, lines: list[str] | None = None, profile: str | None = None) -> None:
-    """SPEC 7: one `balctl: <exchange> (<profile>): ...` line, maybe one `hint:` line; no
+    """docs/contract.md, Exit codes: one `balctl: <exchange> (<profile>): ...` line, maybe one `hint:` line; no
     traceback; nothing on stdout. `lines`, when given, are the exact expected lines."""
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
@@ -170,7 +170,7 @@ def test_a_skewed_server_clock_is_measured_and_the_request_signed_again(simulato
     assert abs(int(match.group(1)) - skew * 1000) < 2000
 
 
-# --- faults that stay: the SPEC exit code, one line, quickly ------------------------------------
+# --- faults that stay: the documented exit code, one line, quickly ------------------------------------
 
 def same(line: str) -> dict[str, list[str]]:
     return {exchange: [line] for exchange in EXCHANGES}

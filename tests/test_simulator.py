@@ -1,8 +1,8 @@
 """The loopback exchange simulator: signature checks, sample accounts, faults, request log.
 
-Requests are signed here with small helpers written from SPEC section 4, not
-with balctl's client code, so that the simulator and the client are checked
-against the SPEC independently.
+Requests are signed here with small helpers written from the recipes of docs/exchanges.md
+(not with balctl's client code), so that the simulator and the client are checked
+against the written contract independently.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ XT_BALANCE = "/v4/lever/balance"
 CS_BALANCE = "/trade/api/v2/futures/wallet_balance"
 
 
-# -- signing helpers, from SPEC section 4 -------------------------------------
+# -- signing helpers, from docs/exchanges.md -------------------------------------
 
 
 def now_ms() -> int:
@@ -123,7 +123,7 @@ def decimal_json(response: requests.Response):
     return json.loads(response.text, parse_float=Decimal)
 
 
-# -- the SPEC's test vectors against the server's pure checks -------------------
+# -- the documented test vectors against the server's pure checks -------------------
 
 
 def test_okx_vectors():

@@ -1,4 +1,4 @@
-"""Terminal manners (SPEC 2, 6): colour only on a terminal and never with NO_COLOR, tables
+"""Terminal manners (docs/contract.md, Output): colour only on a terminal and never with NO_COLOR, tables
 that fit the terminal without losing a digit, BALCTL_OUTPUT, and --help with examples.
 """
 

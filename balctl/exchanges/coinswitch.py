@@ -1,4 +1,4 @@
-"""CoinSwitch PRO futures wallet: `GET /trade/api/v2/futures/wallet_balance` (SPEC 4 and 5).
+"""CoinSwitch PRO futures wallet: `GET /trade/api/v2/futures/wallet_balance` (docs/exchanges.md, CoinSwitch PRO).
 
 Signature: hex Ed25519 over "GET" + unquote_plus(path_with_query) + epoch (Unix ms as text),
 made with the private key built from the profile's 32-byte seed (`api_secret`, 64 hex);
@@ -34,7 +34,7 @@ TIME_PATH = "/trade/api/v2/time"
 PROFILE_KEYS: dict[str, bool] = {}
 SEED = re.compile(r"[0-9a-fA-F]{64}")
 EQUITY_ASSET = "USDT"
-WALLET_FIELDS = {  # SPEC 5: unified field <- `base_asset_balances[].balances` field
+WALLET_FIELDS = {  # docs/exchanges.md, From answers to rows: unified field <- `base_asset_balances[].balances` field
     "total": "total_balance",
     "available": "total_available_balance",
     "frozen": "total_blocked_balance",

@@ -1,4 +1,4 @@
-"""OKX trading account: `GET /api/v5/account/balance` (SPEC 4 and 5).
+"""OKX trading account: `GET /api/v5/account/balance` (docs/exchanges.md, OKX).
 
 Signature: Base64(HMAC-SHA256(secret, timestamp + "GET" + path_with_query)), timestamp in
 ISO-8601 with milliseconds. Envelope `{"code": "0", "msg": "", "data": [...]}`.
@@ -34,7 +34,7 @@ HINTS = {
     "50110": "add this machine's public IP address to the API key's IP whitelist on OKX",
     "50102": "check the system clock (timedatectl / ntp): it is off by more than OKX accepts",
 }
-ERRORS: dict[str, type[errors.BalctlError]] = {  # SPEC 4; other codes go by HTTP status
+ERRORS: dict[str, type[errors.BalctlError]] = {  # docs/exchanges.md, OKX; other codes go by HTTP status
     **dict.fromkeys(["50100", "50101", "50103", "50104", "50105", "50106", "50107",
                      "50111", "50112", "50113", "50119"], errors.AuthError),
     **dict.fromkeys(["50110", "50120", "50030", "50035"], errors.PermissionDenied),
@@ -45,7 +45,7 @@ ERRORS: dict[str, type[errors.BalctlError]] = {  # SPEC 4; other codes go by HTT
     "51000": errors.ExchangeError,
     "50014": errors.ExchangeError,
 }
-ROW_FIELDS = {  # SPEC 5: unified field <- `details[]` field
+ROW_FIELDS = {  # docs/exchanges.md, From answers to rows: unified field <- `details[]` field
     "total": "eq",
     "available": "availBal",
     "frozen": "frozenBal",
@@ -104,7 +104,7 @@ def sign(profile: Any, path_with_query: str, timestamp_ms: int) -> dict[str, str
 
 
 def check(status: int, body: Any) -> None:
-    """Raise the error an OKX envelope or status carries (SPEC 4's code table)."""
+    """Raise the error an OKX envelope or status carries (docs/exchanges.md, OKX: error codes)."""
     if not isinstance(body, dict) or "code" not in body:
         return  # not an envelope: the HTTP status, then parse(), will say what is wrong
     error_code = str(body.get("code"))

@@ -1,4 +1,4 @@
-"""XT.com lever (margin) account: `GET /v4/lever/balance?symbol=BTC_USDT` (SPEC 4 and 5).
+"""XT.com lever (margin) account: `GET /v4/lever/balance?symbol=BTC_USDT` (docs/exchanges.md, XT.com).
 
 XT reports lever balances one isolated pair at a time, so an account is one request per
 symbol (fetched concurrently by `balctl.fetch`) and one base row + one quote row per symbol.
@@ -38,7 +38,7 @@ HEADER_PREFIX = "validate-"
 RECV_WINDOW = "5000"
 """XT's default; the server also refuses a timestamp more than 1 s in its future."""
 
-ROW_FIELDS = {  # SPEC 5: unified field <- `result.base` / `result.quote` field
+ROW_FIELDS = {  # docs/exchanges.md, From answers to rows: unified field <- `result.base` / `result.quote` field
     "total": "totalAmount",
     "available": "availableAmount",
     "frozen": "frozenAmount",
@@ -72,7 +72,7 @@ HINTS = {
                 f"{int(RECV_WINDOW) // 1000} s old and 1 s ahead",
     "SYMBOL_001": "XT lever pairs are written BASE_QUOTE, e.g. --symbol BTC_USDT",
 }
-ERRORS: dict[str, type[errors.BalctlError]] = {  # SPEC 4; GATEWAY_* and others: see check()
+ERRORS: dict[str, type[errors.BalctlError]] = {  # docs/exchanges.md, XT.com; GATEWAY_* and others: see check()
     **dict.fromkeys(["AUTH_001", "AUTH_002", "AUTH_003", "AUTH_004", "AUTH_005", "AUTH_006",
                      "AUTH_007", "AUTH_101", "AUTH_102", "AUTH_103"], errors.AuthError),
     **dict.fromkeys(["AUTH_104", "AUTH_106", "LEVER_1004"], errors.PermissionDenied),

@@ -1,4 +1,4 @@
-"""CSV output and `--append` snapshots (SPEC 6): one line per balance row, RFC 4180 quoting."""
+"""CSV output and `--append` snapshots (docs/contract.md, Output): one line per balance row, RFC 4180 quoting."""
 
 from __future__ import annotations
 

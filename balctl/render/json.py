@@ -1,4 +1,4 @@
-"""JSON output (SPEC 6): indent 2, keys in SPEC 5 order, amounts as exact decimal strings.
+"""JSON output (docs/contract.md, Output): indent 2, keys in the model's order, amounts as exact decimal strings.
 
 The standard `json` module cannot write a `Decimal` as a number without going through
 `float`, so this module serialises the (small, known) document shapes itself: unified

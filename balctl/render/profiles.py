@@ -1,4 +1,5 @@
-"""`balctl profiles` (SPEC 2, 8): what the profile file says, with nothing secret in it.
+"""`balctl profiles`: what the profile file says, with nothing secret in it
+(docs/contract.md, Commands; Reliability and security).
 
 Shown: name, exchange, base URL, `demo` (OKX), `symbols` (XT), the API key masked as
 `****abcd`, and where each credential comes from (`file` or `env NAME`). Never shown:

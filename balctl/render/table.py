@@ -1,4 +1,4 @@
-"""Rich tables for people (SPEC 6): one table per account, numbers right-aligned with the
+"""Rich tables for people (docs/contract.md, Output): one table per account, numbers right-aligned with the
 exchange's digits, all-null columns left out, the summary underneath.
 
 Colour only on a terminal and never with NO_COLOR (Rich honours both). Off a terminal the

@@ -3,7 +3,7 @@
 It serves, on one port, each exchange's balance endpoint and its server-time
 endpoint, checks every request as the exchange would (signature recomputed from
 the raw path received, passphrase, demo/live environment, time window) and
-answers in the exchange's own formats. See SPEC section 9.
+answers in the exchange's own formats. See docs/contract.md, The simulator.
 
 Usage::
 

@@ -159,7 +159,8 @@ class Simulator:
         return time.time_ns() // 1_000_000 + round(self.clock_skew * 1000)
 
     def profiles_yaml(self) -> str:
-        """A balctl profile file (SPEC section 3) for every built-in key, pointed at this simulator."""
+        """A balctl profile file for every built-in key, pointed at this simulator
+        (docs/contract.md, The profile file)."""
         base_url = self.base_url
         lines = [f"# balctl profiles for the simulator at {base_url}", "profiles:"]
         for name, creds in self.credentials.items():
