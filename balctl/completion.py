@@ -58,7 +58,7 @@ def _profile_entries(ctx: Any) -> dict[str, dict[str, Any]]:
 
     try:
         text = _config_path(ctx).read_text(encoding="utf-8")
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: every <TAB>
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return {}
     section = document.get("profiles") if isinstance(document, dict) else None
