@@ -138,3 +138,19 @@ def test_history_modules_are_imported_only_when_used(tmp_path, sim_config):
     done, modules = run_listing_modules(tmp_path, "history", "--db", str(db), env={"COLUMNS": "80"})
     assert done.returncode == 0, done.stderr
     assert "plotext" in modules and "equity (USD)" in done.stdout
+
+
+def test_keyring_is_imported_only_by_a_file_that_uses_it(tmp_path, sim_config):
+    """Importing keyring and finding its backends costs a few hundred ms (it probes every
+    platform's backend): only a profile file with `${keyring:NAME}` may pay for it."""
+    done, modules = run_listing_modules(tmp_path, "okx", "-o", "json", "-c", str(sim_config))
+    assert done.returncode == 0, done.stderr
+    assert imported(modules, "keyring") == []
+    assert imported(modules, "balctl.setup") == []  # profiles add/check/init code stays out too
+    with_keyring = tmp_path / "keyring.yaml"
+    with_keyring.write_text(sim_config.read_text().replace(
+        '    passphrase: "Sim-Passphrase-1"', "    passphrase: ${keyring:okx.passphrase}"))
+    with_keyring.chmod(0o600)
+    done, modules = run_listing_modules(tmp_path, "okx", "-c", str(with_keyring))
+    assert done.returncode == 2  # the tests' keyring backend refuses every call
+    assert "keyring" in modules
