@@ -462,6 +462,10 @@ def profiles_check(
     """One real request per profile: OK or the error, the clock offset, and the key's rights where shown."""
     from balctl.setup import commands
 
+    parent = ctx.parent
+    if (ctx.get_parameter_source("output") is ParameterSource.DEFAULT and parent is not None
+            and parent.get_parameter_source("output") is ParameterSource.COMMANDLINE):
+        output = Output(parent.params["output"])  # `balctl profiles -o json check`
     fmt = _table_or_json(ctx, output, "profiles check")
     raise typer.Exit(commands.check(_config(ctx, config), names or [], fmt, timeout=timeout))
 

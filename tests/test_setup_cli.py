@@ -331,7 +331,9 @@ def test_check_an_unknown_name_is_exit_2(sim_config):
 
 
 def test_check_takes_the_groups_config_option_and_balctl_config(sim_config):
-    assert run("profiles", "-c", str(sim_config), "check", "xt").exit_code == 0
+    grouped = run("profiles", "-c", str(sim_config), "-o", "json", "check", "xt")
+    assert grouped.exit_code == 0
+    assert [row["name"] for row in json.loads(grouped.stdout)] == ["xt"]
     result = run("profiles", "check", "xt", env={"BALCTL_CONFIG": str(sim_config)})
     assert result.exit_code == 0
     assert "│ xt      │ xt       │ OK     │" in result.stdout
