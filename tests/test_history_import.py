@@ -117,3 +117,16 @@ def test_import_from_the_command_line(tmp_path):
     result = invoke("history", "--db", str(db), "--import", str(tmp_path / "missing.csv"))
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"balctl: {tmp_path / 'missing.csv'}: no such file\n"
+
+
+def test_names_guarded_against_spreadsheets_come_back_as_they_were(tmp_path):
+    csv_path, db = tmp_path / "balances.csv", tmp_path / "h.sqlite"
+    append(csv_path, [snapshot("=sum", T0), snapshot("'quoted", T0)])
+    assert import_csv(db, csv_path).added == 2
+    assert rows(db, "SELECT profile FROM snapshots ORDER BY id") == [("=sum",), ("'quoted",)]
+    result = invoke("history", "--db", str(db), "-o", "csv", "--field", "total", "--since", "2026-01-01",
+                    "--until", "2026-01-01")
+    assert result.stdout.splitlines()[1:] == [
+        "2026-01-01T00:00:00.000Z,'quoted,okx,trading,BTC,BTC,total,0.00000001",
+        "2026-01-01T00:00:00.000Z,'=sum,okx,trading,BTC,BTC,total,0.00000001",
+    ]

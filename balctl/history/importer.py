@@ -20,7 +20,7 @@ from pathlib import Path
 from balctl.errors import BalctlError
 from balctl.history.store import HistoryError, connect, database_error, insert_run, transaction
 from balctl.model import AMOUNT_FIELDS, amount, code, format_amount, iso_millis
-from balctl.render.csv import HEADER
+from balctl.render.csv import FORMULA_START, HEADER
 
 RUN_GAP = timedelta(seconds=60)
 """Snapshots closer than this belong to one run (one cron line fetches in seconds)."""
@@ -90,6 +90,7 @@ def _parse_line(line: list[str]) -> tuple[Key, tuple[str | None, ...]]:
     if len(line) != len(HEADER):
         raise ValueError(f"expected {len(HEADER)} fields, found {len(line)}")
     fetched_at, profile, exchange, account, market, asset, *amounts = line
+    profile, exchange, account = (_unquoted(name) for name in (profile, exchange, account))
     for name, value in (("profile", profile), ("exchange", exchange), ("account", account)):
         if not value or not value.isprintable():
             raise ValueError(f"{name} is empty or holds control characters")
@@ -99,6 +100,11 @@ def _parse_line(line: list[str]) -> tuple[Key, tuple[str | None, ...]]:
         *(format_amount(amount(text, field_name=name)) for name, text in zip(AMOUNT_FIELDS, amounts)),
     )
     return (profile, exchange, account, iso_millis(_timestamp(fetched_at))), row
+
+
+def _unquoted(name: str) -> str:
+    """The name before `--append` guarded it against spreadsheets (`'=x` was `=x`)."""
+    return name[1:] if name.startswith("'") and name[1:].startswith(FORMULA_START) else name
 
 
 def _timestamp(text: str) -> datetime:

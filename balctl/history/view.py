@@ -82,13 +82,14 @@ def json_text(field: str, series: list[Series]) -> str:
 
 def csv_text(field: str, series: list[Series]) -> str:
     """One line per point, series after series; a gap is a line with an empty value."""
-    from balctl.render.csv import _line
+    from balctl.render.csv import _line, _text
 
     lines = [_line(CSV_HEADER)]
     for one in series:
-        fixed = (one.profile, one.exchange, one.account, one.unit or "", one.asset or "", field)
+        # names as --append writes them: a spreadsheet never runs one as a formula
+        names = tuple(_text(name or "") for name in (one.profile, one.exchange, one.account, one.unit, one.asset))
         for point in one.points:
-            lines.append(_line((point.at, *fixed[:5], field, _exact(point.value) or "")))
+            lines.append(_line((point.at, *names, field, _exact(point.value) or "")))
     return "".join(lines)
 
 
