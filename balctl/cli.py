@@ -11,6 +11,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -198,6 +199,53 @@ WatchOpt = Annotated[
 ]
 
 
+class Sort(str, Enum):
+    value = "value"
+    asset = "asset"
+    total = "total"
+    loan = "loan"
+
+
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+# Which rows (every output format) and how the table shows them (issue 10).
+AssetOpt = Annotated[
+    Optional[str],
+    typer.Option("--asset", metavar="BTC,ETH", show_default=False,
+                 help="Only rows of these assets, in every output format (OKX's --ccy still narrows the request)."),
+]
+MinValueOpt = Annotated[
+    Optional[str],
+    typer.Option("--min-value", metavar="USD", show_default=False,
+                 help="Leave out rows worth less than USD; rows without a USD value are kept."),
+]
+SortOpt = Annotated[
+    Sort, typer.Option("--sort", case_sensitive=False,
+                       help="Table row order: value (USD value, highest first; else the exchange's order), "
+                            "asset, total or loan (highest first).")
+]
+ColumnsOpt = Annotated[
+    Optional[str],
+    typer.Option("--columns", metavar="LIST|all", show_default=False,
+                 help="Table columns, e.g. asset,total,available,loan (default: what fits the terminal, "
+                      "the rest named in a footnote); 'all': every column, however wide."),
+]
+DigitsOpt = Annotated[
+    Optional[str],
+    typer.Option("--digits", metavar="N|all", show_default=False,
+                 help="Table: decimal places of asset amounts (default 8, half-even; USD values show cents); "
+                      "'all': the exchange's exact digits. JSON and CSV are always exact."),
+]
+ColorOpt = Annotated[
+    Color, typer.Option("--color", case_sensitive=False,
+                        help="auto: on a terminal, unless NO_COLOR is set (FORCE_COLOR forces it); always; never.")
+]
+
+
 COMMON_PARAMETERS = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
     for name, annotation, default in (
@@ -212,6 +260,12 @@ COMMON_PARAMETERS = [
         ("db", DbOpt, None),
         ("alert", AlertOpt, None),
         ("watch", WatchOpt, None),
+        ("asset", AssetOpt, None),
+        ("min_value", MinValueOpt, None),
+        ("sort", SortOpt, Sort.value),
+        ("columns", ColumnsOpt, None),
+        ("digits", DigitsOpt, None),
+        ("color", ColorOpt, Color.auto),
     )
 ]
 
@@ -236,15 +290,39 @@ def common_options(command: Callable[..., None]) -> Callable[..., None]:
     return with_common
 
 
-def run_options(*, output: Output = Output.table, alert: list[str] | None = None, **rest: Any) -> RunOptions:
-    """The command line's values as the library's `RunOptions`; --alert expressions are
-    parsed here, so a typo is exit 2 before any request."""
+def run_options(*, output: Output = Output.table, alert: list[str] | None = None, asset: str | None = None,
+                min_value: str | None = None, sort: Sort = Sort.value, columns: str | None = None,
+                digits: str | None = None, color: Color = Color.auto, **rest: Any) -> RunOptions:
+    """The command line's values as the library's `RunOptions`; --alert expressions and the
+    table options are parsed here, so a typo is exit 2 before any request."""
     parsed = ()
     if alert:
         from balctl.alerts import parse_all
 
         parsed = parse_all(alert)
-    return RunOptions(output=output.value, alerts=parsed, **rest)
+    from balctl.render import TableOptions, parse_columns
+    from balctl.render.numbers import DEFAULT_PLACES, parse_digits
+
+    try:
+        chosen, every = parse_columns(columns) if columns is not None else ((), False)
+        places = parse_digits(digits) if digits is not None else DEFAULT_PLACES
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    table = TableOptions(digits=places, sort=sort.value, columns=chosen, every_column=every, color=color.value)
+    return RunOptions(output=output.value, alerts=parsed, assets=split_codes(asset), min_value=_usd(min_value), table=table, **rest)
+
+
+def _usd(text: str | None) -> Decimal | None:
+    """--min-value: a plain non-negative number of USD."""
+    if text is None:
+        return None
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0:
+        raise UsageError(f"--min-value takes an amount in USD such as 10 or 0.5, got {text!r}")
+    return value
 
 
 def _examples(lines: tuple[str, ...]) -> str:
@@ -493,6 +571,12 @@ def demo(
     hide_zero: HideZeroOpt = False,
     raw: RawOpt = False,
     verbose: VerboseOpt = False,
+    asset: AssetOpt = None,
+    min_value: MinValueOpt = None,
+    sort: SortOpt = Sort.value,
+    columns: ColumnsOpt = None,
+    digits: DigitsOpt = None,
+    color: ColorOpt = Color.auto,
 ) -> None:
     """All three exchanges against the bundled simulator on 127.0.0.1: no keys, no network."""
     import tempfile
@@ -500,7 +584,8 @@ def demo(
     from balctl.profiles import load_profiles
     from balctl.simulator import Simulator
 
-    options = run_options(output=output, hide_zero=hide_zero, raw=raw, verbose=verbose)
+    options = run_options(output=output, hide_zero=hide_zero, raw=raw, verbose=verbose, asset=asset,
+                          min_value=min_value, sort=sort, columns=columns, digits=digits, color=color)
     with Simulator() as simulator, tempfile.TemporaryDirectory(prefix="balctl-demo-") as folder:
         path = Path(folder) / "demo.yaml"
         path.write_text(simulator.profiles_yaml(), encoding="utf-8")

@@ -17,12 +17,14 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
 from balctl.errors import BalctlError, UsageError
 from balctl.exchanges import Selection
 from balctl.messages import enable_request_log, report_error, report_warning, stderr_line
+from balctl.render import TableOptions
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds: the per-request timeout when neither --timeout nor BALCTL_TIMEOUT says one."""
@@ -57,6 +59,12 @@ class RunOptions:
     own `alerts:` are added per account."""
     watch: float | None = None
     """--watch SECONDS: refresh every so often until stopped (balctl.watch)."""
+    assets: tuple[str, ...] = ()
+    """--asset: only rows of these assets, in every output format."""
+    min_value: Decimal | None = None
+    """--min-value: leave out rows worth less (in USD); rows without a USD value stay."""
+    table: TableOptions = TableOptions()
+    """--sort, --columns, --digits, --color: how the table shows the rows."""
 
     def __post_init__(self) -> None:
         if self.output not in OUTPUTS:
@@ -140,8 +148,10 @@ def finish(report: Any, options: RunOptions, *, single: bool, started_at: dateti
                 report_warning(account.exchange, account.profile, text)
     report = _alerts(report, options, profiles, say=show is None)
     not_recorded = _record(report, options, started_at) if options.record else None
-    if options.hide_zero:
-        report = report.without_zero_rows()
+    from balctl.filters import RowFilter, filter_report
+
+    # --asset, --min-value, --hide-zero: for what is shown and appended, not the history
+    report = filter_report(report, RowFilter(options.assets, options.min_value, options.hide_zero))
     not_appended = _append(report, options) if options.append and report.accounts else None
     if show is None:
         render(report, options, single=single)
@@ -206,9 +216,9 @@ def render(report: Any, options: RunOptions, *, single: bool, out: TextIO | None
         render_report(report, options.output, out)
     elif single:
         if report.accounts:
-            render_snapshot(report.accounts[0], options.output, out, raw=options.raw)
+            render_snapshot(report.accounts[0], options.output, out, raw=options.raw, table=options.table)
     elif report.accounts or options.output == "json":
-        render_report(report, options.output, out, raw=options.raw)
+        render_report(report, options.output, out, raw=options.raw, table=options.table)
 
 
 class Progress:

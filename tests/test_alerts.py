@@ -4,6 +4,7 @@ per-row alerts, merging, exit 7 over 6, and the three outputs, against the simul
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from datetime import datetime, timezone
@@ -14,6 +15,7 @@ import pytest
 from balctl import alerts
 from balctl.errors import ExitCode, UsageError
 from balctl.model import Balance, Failure, FiredAlert, Report, Snapshot, Summary
+from balctl.render import TableOptions
 from balctl.simulator import Fault
 from tests.conftest import invoke, run_balctl
 
@@ -199,8 +201,8 @@ def test_table_shows_alerts_under_the_summary_and_csv_is_unchanged(simulator, si
                    "-c", str(sim_config))
     assert table.exit_code == 7, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[-3:] == ["  equity 9520.757027397260273437 USD   loan –",
-                          f"  alert: margin_ratio {E} < 3", "  alert: USDT.loan 8000 >= 8000"]
+    at = next(i for i, line in enumerate(lines) if line.endswith("notional 14,650.50 USD"))  # the summary's end
+    assert lines[at + 1:at + 3] == [f"  alert: margin_ratio {E} < 3", "  alert: USDT.loan 8000 >= 8000"]
     plain = invoke("okx", "-p", "okx-margin", "-o", "csv", "-c", str(sim_config))
     alarmed = invoke("okx", "-p", "okx-margin", "-o", "csv", "--alert", "margin_ratio < 3", "-c", str(sim_config))
     assert (plain.exit_code, alarmed.exit_code) == (0, 7)
@@ -215,9 +217,10 @@ def test_table_alert_lines_are_red():
     snap = snapshot(margin_ratio=E)
     snap = Snapshot(snap.profile, snap.exchange, snap.account, snap.fetched_at, snap.summary, snap.balances,
                     alerts=tuple(alerts.evaluate(snap, alerts.parse_all(["margin_ratio < 3"]))))
-    [line] = table.alert_lines(snap)
-    assert (line.plain, str(line.style)) == (f"  alert: margin_ratio {E} < 3", "bold red")
+    assert table.alert_lines(snap) == [f"  alert: margin_ratio {E} < 3"]
     assert table.alert_lines(snapshot()) == []
+    text = table.snapshot(snap, out=io.StringIO(), options=TableOptions(color="always"))
+    assert f"\x1b[1;31m  alert: margin_ratio {E} < 3\x1b[0m\n" in text
 
 
 def test_all_fires_per_account_and_lists_alerts_once_at_the_top(simulator, sim_config):

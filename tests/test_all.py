@@ -93,7 +93,7 @@ def test_table_has_one_table_per_account_and_totals_per_unit(simulator, sim_conf
 
     for unit, equities in by_unit.items():
         line = next(line for line in totals.splitlines() if f" {unit} " in line)
-        assert str(sum(map(Decimal, equities))) in line
+        assert format(sum(map(Decimal, equities)), ",.2f") in line  # USD and USDT in cents
 
 
 def test_twenty_processes_appending_at_once_leave_one_header_and_whole_rows(simulator, sim_config, tmp_path):

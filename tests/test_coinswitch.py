@@ -280,18 +280,20 @@ def test_table_output(write_config):
     assert lines[0] == "coinswitch · coinswitch · futures"
     assert [h.strip() for h in lines[2].strip("┃ ").split("┃")] == [
         "Asset", "Total", "Available", "Frozen", "Position margin", "Order margin"]
-    assert lines[4] == ("│ USDT  │ 60960.82599588 │ 60910.77418715 │ 50.05180873 │"
-                        "     56.83032573 │    -6.778517 │")
-    assert lines[6] == "  equity 60960.82599588 USDT   loan –"
+    # USDT amounts in cents, but a non-zero amount never shows as 0
+    assert lines[4] == "│ USDT  │ 60,960.83 │ 60,910.77 │  50.05 │           56.83 │        -6.78 │"
+    assert lines[6] == "  equity 60,960.83 USDT   loan –"
     # what each symbol locks: a table of its own under the summary, not more balance rows
-    assert lines[7] == "coinswitch · coinswitch · by market"
-    assert [h.strip() for h in lines[9].strip("┃ ").split("┃")] == [
+    assert lines[8] == "coinswitch · coinswitch · by market"
+    assert [h.strip() for h in lines[10].strip("┃ ").split("┃")] == [
         "Market", "Asset", "Frozen", "Position margin", "Order margin"]
-    doge, btc = lines[11:13]
-    assert doge == "│ DOGEUSDT │ USDT  │ 50.04968529 │     50.04959675 │   0.00008854 │"
-    assert btc == "│ BTCUSDT  │ USDT  │  0.00212344 │      6.78072898 │  -6.77860554 │"
-    assert lines[13].startswith("└")
-    assert lines[14:] == ["              already included in the balances above"]
+    assert lines[12:] == [
+        "│ DOGEUSDT │ USDT  │ 50.05   │           50.05 │     0.000089 │",
+        "│ BTCUSDT  │ USDT  │  0.0021 │            6.78 │    -6.78     │",
+        "└──────────┴───────┴─────────┴─────────────────┴──────────────┘",
+        "already included in the balances above",
+        "amounts rounded for display; -o json has the exchange's exact digits (or --digits all)",
+    ]
     assert "\x1b[" not in result.stdout
 
 

@@ -229,16 +229,26 @@ def table_rows(stdout: str) -> list[list[str]]:
             for line in stdout.splitlines() if line[:1] in ("│", "┃")]
 
 
+def grouped(text: str | None) -> str:
+    """An exact amount as `--digits all` shows it: every digit, thousands grouped."""
+    return "–" if text is None else format(Decimal(text), ",f")
+
+
 @pytest.mark.parametrize("exchange", EXCHANGES)
 def test_table_shows_every_amount_and_the_summary(simulator, sim_config, exchange):
-    stdout = ok(run_balctl(exchange, config=sim_config))
+    """With --digits all the table shows the exchange's digits (grouped); rows in USD value
+    order where the exchange gives one (OKX), else in the exchange's order."""
+    stdout = ok(run_balctl(exchange, "--digits", "all", config=sim_config))
     document = expected(exchange)
     assert "\x1b" not in stdout  # a pipe gets no colour
     # the breakdown (CoinSwitch's per-symbol margins) is a table of its own, after the summary
     stdout, _, parts = stdout.partition(f"\n{exchange} · {exchange} · by market\n")
     lines = stdout.splitlines()
     assert lines[0] == f"{exchange} · {exchange} · {ACCOUNT[exchange]}"
-    for text, rows in ((stdout, document["balances"]), (parts, document["breakdown"])):
+    balances = document["balances"]
+    if exchange == "okx":
+        balances = sorted(balances, key=lambda r: -Decimal(r["usd_value"]))
+    for text, rows in ((stdout, balances), (parts, document["breakdown"])):
         if not rows:
             assert text == ""
             continue
@@ -246,10 +256,19 @@ def test_table_shows_every_amount_and_the_summary(simulator, sim_config, exchang
         columns += ["asset"] + [name for name in AMOUNTS if any(r[name] is not None for r in rows)]
         heading, *body = table_rows(text)
         assert heading == [HEADINGS[name] for name in columns]  # an all-null column is left out
-        assert body == [[r[name] or "–" for name in columns] for r in rows]
+        assert body == [[r[name] if name in ("market", "asset") else grouped(r[name]) for name in columns]
+                        for r in rows]
     summary = document["summary"]
-    loan = f"{summary['loan']} {summary['unit']}" if summary["loan"] else "–"
-    assert lines[-1] == f"  equity {summary['equity']} {summary['unit']}   loan {loan}"
+    equity = f"  equity {grouped(summary['equity'])} {summary['unit']}   "
+    summary_line = next(line for line in lines if line.startswith("  equity "))
+    if summary["loan"]:
+        assert summary_line == f"{equity}loan {grouped(summary['loan'])} {summary['unit']}"
+    elif exchange == "okx":  # no account loan total: the rows' loans are listed
+        eth = next(r for r in balances if r["asset"] == "ETH")
+        assert summary_line.startswith(f"{equity}loans: ETH {eth['loan']} (+{eth['interest']} interest)")
+    else:
+        assert summary_line == f"{equity}loan –"
+    assert "rounded" not in stdout
     assert_verified(simulator, DEFAULT_PATHS[exchange])
 
 

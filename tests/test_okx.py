@@ -274,11 +274,19 @@ def test_table_output(write_config):
     assert "Market" not in header and "Position margin" not in header  # null in every row
     assert [h.strip() for h in header.strip("┃ ").split("┃")] == [
         "Asset", "Total", "Available", "Frozen", "Loan", "Interest", "Order margin", "USD value"]
-    usdt = next(line for line in lines if "USDT" in line)
-    assert "│ 4992.890093622894 │ 4834.317093622894 │ 158.573 │" in usdt  # right-aligned, exact
-    btc = next(line for line in lines if "BTC" in line)
-    assert "│          – │" in btc  # null loan
-    assert lines[-1] == "  equity 51071.112513622894 USD   loan –"
+    # USD value descending; USDT in cents; points aligned; a null loan is "–"
+    assert lines[4:8] == [
+        "│ BTC   │     1.25       │      1.2  │   0.05 │ –          │ –          │         0.05 │ 50,845.01 │",
+        "│ USDT  │ 4,992.89       │  4,834.32 │ 158.57 │ 0          │ 0          │         0    │  4,991.54 │",
+        "│ SOL   │     0          │      0    │   0    │ 0          │ 0          │         0    │      0    │",
+        "│ ETH   │    -2.00001234 │      0    │   0    │ 2.00001234 │ 0.00001234 │         0    │ -4,765.44 │",
+    ]
+    assert lines[-3:] == [
+        "  equity 51,071.11 USD   loans: ETH 2.00001234 (+0.00001234 interest)",
+        "  adjusted equity 55,415.62 USD   maintenance margin 0 USD   initial margin 0 USD   unrealised P&L 0 USD"
+        "   notional 0 USD",
+        "amounts rounded for display; -o json has the exchange's exact digits (or --digits all)",
+    ]
     assert "\x1b[" not in result.stdout
 
 

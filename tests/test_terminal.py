@@ -19,21 +19,23 @@ from balctl.exchanges import okx
 from balctl.model import Snapshot, utc_now
 from balctl.render import render_snapshot
 from tests.conftest import OKX_PROFILE, fixture_text, load_fixture
+from tests.tables import read_blocks, read_table
 
 URL = "https://www.okx.com/api/v5/account/balance"
 ESCAPE = "\x1b"
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
-# The OKX fixture as the table shows it: the columns that are not null somewhere, in order.
+# The OKX fixture as the table shows it: the columns that are not null somewhere, in order;
+# rows by USD value, USDT in cents, other assets to 8 places.
 FIXTURE_COLUMNS = {
-    "Asset": ["USDT", "BTC", "ETH", "SOL"],
-    "Total": ["4992.890093622894", "1.25", "-2.00001234", "0"],
-    "Available": ["4834.317093622894", "1.2", "0", "0"],
-    "Frozen": ["158.573", "0.05", "0", "0"],
-    "Loan": ["0", "–", "2.00001234", "0"],
-    "Interest": ["0", "–", "0.00001234", "0"],
-    "Order margin": ["0", "0.05", "0", "0"],
-    "USD value": ["4991.542013297616", "50845.0125", "-4765.44", "0"],
+    "Asset": ["BTC", "USDT", "SOL", "ETH"],
+    "Total": ["1.25", "4,992.89", "0", "-2.00001234"],
+    "Available": ["1.2", "4,834.32", "0", "0"],
+    "Frozen": ["0.05", "158.57", "0", "0"],
+    "Loan": ["–", "0", "0", "2.00001234"],
+    "Interest": ["–", "0", "0", "0.00001234"],
+    "Order margin": ["0.05", "0", "0", "0"],
+    "USD value": ["50,845.01", "4,991.54", "0", "-4,765.44"],
 }
 
 
@@ -121,53 +123,76 @@ def test_cli_table_into_a_pipe_has_no_escape_codes(write_config, monkeypatch):
     responses.get(URL, body=fixture_text("okx_balance.json"))
     result = CliRunner().invoke(app, ["okx", "-c", str(write_config(OKX_PROFILE))])
     assert result.exit_code == 0, result.stderr
-    assert "4834.317093622894" in result.stdout
+    assert "4,834.32" in result.stdout
     assert ESCAPE not in result.stdout + result.stderr
 
 
 # --- width --------------------------------------------------------------------------------
 
-def body_columns(text: str) -> list[str]:
-    """Each column's cell text, read top to bottom and joined: folded amounts rejoin whole."""
-    lines = SGR.sub("", text).splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("┡"))
-    end = next(i for i, line in enumerate(lines) if line.startswith("└"))
-    body = [line.strip("│").split("│") for line in lines[start + 1:end]]
-    return ["".join(cell.strip() for cell in column) for column in zip(*body)]
+def assert_shown_whole(text: str, hidden: tuple[str, ...]) -> None:
+    """Every amount of every shown column whole on its row's line; the hidden ones named."""
+    headings, rows = read_table(text)
+    shown = [heading for heading in FIXTURE_COLUMNS if heading not in hidden]
+    assert headings == shown
+    assert rows == [[FIXTURE_COLUMNS[heading][index] for heading in shown]
+                    for index in range(len(FIXTURE_COLUMNS["Asset"]))]
+    if hidden:
+        names = ", ".join(heading.lower().replace(" ", "_") for heading in hidden)
+        note = f"hidden: {names} — widen the terminal or use --columns"
+        assert note in " ".join(SGR.sub("", text).split())  # wrapped between words on a narrow terminal
+    else:
+        assert "hidden:" not in text
 
 
-def assert_every_digit_kept(text: str) -> None:
-    columns = body_columns(text)
-    assert len(columns) == len(FIXTURE_COLUMNS)
-    for (heading, values), joined in zip(FIXTURE_COLUMNS.items(), columns):
-        assert joined == "".join(values), heading
-
-
-def test_table_fits_a_60_column_terminal_without_losing_a_digit(snapshot, terminal_of, monkeypatch):
+def test_a_60_column_terminal_gets_the_essential_columns_unboxed(snapshot, terminal_of, monkeypatch):
+    """Asset, total, available, loan and USD value of this account need 63 columns in a box,
+    55 without one."""
     monkeypatch.delenv("NO_COLOR", raising=False)
     text = table_for(snapshot, terminal_of(60))
     plain = SGR.sub("", text)
     assert max(cell_len(line) for line in plain.splitlines()) <= 60
-    assert "…" not in plain
-    assert len(plain.splitlines()) > 12  # folded: some rows took several lines
-    assert_every_digit_kept(text)
-    assert "51071.112513622894" in "".join(plain.split())  # the summary equity, whole
+    assert "…" not in plain and "┃" not in plain
+    assert_shown_whole(text, hidden=("Frozen", "Interest", "Order margin"))
+    assert "  equity 51,071.11 USD" in plain
+
+
+def test_a_terminal_too_narrow_for_the_essential_columns_gets_one_block_per_row(snapshot, terminal_of):
+    text = table_for(snapshot, terminal_of(50))
+    assert max(cell_len(line) for line in SGR.sub("", text).splitlines()) <= 50
+    assert read_blocks(text) == [{heading: values[index] for heading, values in FIXTURE_COLUMNS.items()}
+                                 for index in range(4)]
+
+
+def test_a_terminal_a_little_narrower_than_all_columns_loses_the_optional_ones(snapshot, terminal_of):
+    text = table_for(snapshot, terminal_of(63))
+    assert max(cell_len(line) for line in SGR.sub("", text).splitlines()) <= 63
+    assert text.splitlines()[1].startswith("┏")
+    assert_shown_whole(text, hidden=("Frozen", "Interest", "Order margin"))
+    assert_shown_whole(table_for(snapshot, terminal_of(90)), hidden=("Frozen",))
 
 
 def test_wide_terminal_shows_each_amount_on_one_line(snapshot, terminal_of):
     text = SGR.sub("", table_for(snapshot, terminal_of(200)))
     usdt = next(line for line in text.splitlines() if "USDT" in line)
-    for amount in ("4992.890093622894", "4834.317093622894", "158.573", "4991.542013297616"):
+    for amount in ("4,992.89", "4,834.32", "158.57", "4,991.54"):
         assert amount in usdt
     assert max(cell_len(line) for line in text.splitlines()) <= 200
-    assert_every_digit_kept(text)
+    assert_shown_whole(text, hidden=())
+    assert "hidden" not in text
 
 
 def test_pipe_width_follows_columns(snapshot, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setenv("COLUMNS", "80")
     text = table_for(snapshot, io.StringIO())
-    assert max(cell_len(line) for line in text.splitlines()) <= 60
-    assert_every_digit_kept(text)
+    assert max(cell_len(line) for line in text.splitlines()) <= 80
+    assert_shown_whole(text, hidden=("Frozen", "Interest"))
+
+
+def test_pipe_without_columns_is_never_narrowed(snapshot, monkeypatch):
+    """Today's rule for pipes: whole rows, whatever their width, unless COLUMNS is set."""
+    monkeypatch.delenv("COLUMNS")
+    text = table_for(snapshot, io.StringIO())
+    assert_shown_whole(text, hidden=())
 
 
 # --- BALCTL_OUTPUT ------------------------------------------------------------------------

@@ -304,12 +304,13 @@ def test_table_output(write_config):
     header = lines[2]
     assert [h.strip() for h in header.strip("┃ ").split("┃")] == [
         "Market", "Asset", "Total", "Available", "Frozen", "Loan", "Interest"]  # all-null columns absent
-    btc, usdt, eth, eth_usdt = lines[4:8]
-    assert btc.startswith("│ BTC_USDT │ BTC   │")
-    assert "│                    0.26 │                    0.25 │   0.01 │ 0.0015 │ 0.00000125 │" in btc
-    assert "│ 1000.123456789012345678 │ 1000.123456789012345678 │" in eth_usdt
-    assert eth.endswith("│          – │")  # "" interest is null
-    assert lines[-1] == "  equity 17822.167756789012345678 USDT   loan 1100.5 USDT"
+    assert lines[4:8] == [  # exchange order (no USD values), base before quote; "" interest is null
+        "│ BTC_USDT │ BTC   │     0.26 │      0.25 │   0.01 │     0.0015 │ 0.00000125 │",
+        "│ BTC_USDT │ USDT  │ 1,500.50 │    500.50 │   0    │ 1,000.00   │ 0.04       │",
+        "│ ETH_USDT │ ETH   │     0    │      0    │   0    │     0      │ –          │",
+        "│ ETH_USDT │ USDT  │ 1,000.12 │  1,000.12 │   0    │     0      │ 0          │",
+    ]
+    assert lines[-2] == "  equity 17,822.17 USDT   loan 1,100.50 USDT"
     assert "\x1b[" not in result.stdout
 
 

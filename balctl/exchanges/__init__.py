@@ -53,7 +53,8 @@ EXCHANGES: Mapping[str, Exchange] = {
     "okx": Exchange(
         "balctl.exchanges.okx",
         "Show the OKX trading account: equity, available, frozen, loans and interest per currency.",
-        ("balctl okx --ccy BTC,ETH", "balctl okx -o json | jq '.balances[] | {asset, available}'"),
+        ("balctl okx --ccy BTC,ETH", "balctl okx --sort loan --columns asset,total,loan,interest --digits 4",
+         "balctl okx --min-value 10 --digits all", "balctl okx -o json | jq '.balances[] | {asset, available}'"),
         NarrowingOption("--ccy", "ccy", "BTC,ETH", "Only these currencies (at most 20)."),
     ),
     "xt": Exchange(

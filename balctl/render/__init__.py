@@ -7,20 +7,58 @@ can never leave half a record on stdout.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
-from balctl.model import Report, Snapshot
+from balctl.model import AMOUNT_FIELDS, Report, Snapshot
 
-def render_snapshot(snapshot: Snapshot, fmt: str, out: TextIO, *, raw: bool = False) -> None:
+COLUMN_NAMES: tuple[str, ...] = ("market", "asset", *AMOUNT_FIELDS)
+"""What `--columns` accepts (besides `all`): the JSON/CSV field names."""
+COLORS = ("auto", "always", "never")
+
+
+@dataclass(frozen=True, slots=True)
+class TableOptions:
+    """How the table shows what it shows (issue 10). JSON and CSV ignore these."""
+
+    digits: int | None = 8
+    """Decimal places of asset amounts; None shows the exchange's exact digits."""
+    sort: str = "value"
+    columns: tuple[str, ...] = ()
+    """Chosen columns in this order; empty: every column with a value, fitted to the width."""
+    every_column: bool = False
+    """`--columns all`: every column with a value, however wide (the terminal scrolls)."""
+    color: str = "auto"
+
+
+def parse_columns(text: str) -> tuple[tuple[str, ...], bool]:
+    """`--columns asset,total` → (("asset", "total"), False); `all` → ((), True)."""
+    names = [part.strip().lower().replace("-", "_") for part in text.split(",")]
+    if names == ["all"]:
+        return (), True
+    unknown = [name for name in names if name not in COLUMN_NAMES]
+    if unknown or not all(names):
+        raise ValueError(f"--columns: unknown column {(unknown or [''])[0]!r}; "
+                         f"choose from {', '.join(COLUMN_NAMES)}, or 'all'")
+    return tuple(dict.fromkeys(names)), False
+
+
+def render_snapshot(snapshot: Snapshot, fmt: str, out: TextIO, *, raw: bool = False,
+                    table: TableOptions | None = None) -> None:
     """One account, as an exchange command prints it."""
-    out.write(_renderer(fmt, "snapshot")(snapshot, raw=raw, out=out))
+    out.write(_renderer(fmt, "snapshot")(snapshot, raw=raw, out=out, **_table_options(fmt, table)))
     out.flush()
 
 
-def render_report(report: Report, fmt: str, out: TextIO, *, raw: bool = False) -> None:
+def render_report(report: Report, fmt: str, out: TextIO, *, raw: bool = False,
+                  table: TableOptions | None = None) -> None:
     """Several accounts and their failures, as `balctl all` and `balctl demo` print them."""
-    out.write(_renderer(fmt, "report")(report, raw=raw, out=out))
+    out.write(_renderer(fmt, "report")(report, raw=raw, out=out, **_table_options(fmt, table)))
     out.flush()
+
+
+def _table_options(fmt: str, table: TableOptions | None) -> dict[str, TableOptions]:
+    return {"options": table} if fmt == "table" and table is not None else {}
 
 
 def _renderer(fmt: str, what: str) -> Callable[..., str]:
