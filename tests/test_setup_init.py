@@ -115,7 +115,7 @@ def test_init_writes_an_okx_profile_with_file_secrets_checks_it_and_shows_balanc
     assert f"added profile 'main' in {path}" in term.seen
     check, _, balances = term.seen.partition("okx · main · trading\n")
     assert "│ main    │ okx      │ OK     │" in check  # the check, then the balance table
-    assert "│ BTC   │             0.528741 │" in balances
+    assert "│ BTC   │     0.528741   │" in balances  # rounded for reading, points aligned (issue 10)
     profile = load_profiles(path, {})["main"]
     assert (profile.api_secret, profile.base_url) == (creds["api_secret"], simulator.base_url)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
