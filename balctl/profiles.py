@@ -440,6 +440,12 @@ def _alerts(where: ProfileWhere, value: Any) -> tuple[Any, ...]:
         raise where.error(problem.message, key="alerts") from None
 
 
+def check_base_url(path: Path, name: str, value: str) -> str:
+    """The loader's `base_url` rule on its own: `balctl init` asks again at once rather than
+    refuse the whole profile after the secrets were typed."""
+    return _base_url(ProfileWhere(path, name), value)
+
+
 def _base_url(where: ProfileWhere, value: Any) -> str:
     """https only, except to this machine (the simulator, a local proxy); read as the HTTP
     library will read it (balctl.urls), so the host checked is the host connected to."""

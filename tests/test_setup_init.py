@@ -161,6 +161,9 @@ def test_init_with_environment_variables_asks_their_names_not_the_secrets(termin
     term.expect("(y/n) [n]: ")
     term.send("y")
     term.expect("or a URL [1]: ")
+    term.send("http://example.com")  # refused at once, asked again: no secret typed in vain
+    term.expect("key 'base_url': plain http is only allowed to a loopback host (not example.com); use https://")
+    term.expect("or a URL [1]: ")
     term.send("2")
     term.expect("API key: ")
     term.send("okx-key-00000001")

@@ -41,7 +41,7 @@ def run(path: Path, *, timeout: float) -> int:
     target = resolve_config_path(path)
     say(f"balctl init: a profile in {target}. balctl only reads balances: a read-only API key is enough.")
     existing = _existing_names(target)
-    spec = _ask_profile(existing)
+    spec = _ask_profile(target, existing)
     values = read_values(spec.to_read(), sys.stdin)
     from balctl.setup import add as adding
     from balctl.setup.commands import saved
@@ -74,19 +74,18 @@ def yes(label: str, default: bool = False) -> bool:
     return answer in ("y", "yes")
 
 
-def _ask_profile(existing: list[str]) -> NewProfile:
+def _ask_profile(path: Path, existing: list[str]) -> NewProfile:
     exchange = choose("Exchange", tuple(exchanges.EXCHANGES), "okx")
     name = _ask_name(exchange, existing)
     spec = NewProfile(name=name, exchange=exchange)
     if exchange == "okx":
         spec.demo = yes("Is it a demo-trading key?")
-        host = prompt(f"API host: 1) {OKX_HOSTS[0]}, 2) {OKX_HOSTS[1]}, 3) {OKX_HOSTS[2]}, or a URL", default="1")
-        spec.base_url = OKX_HOSTS[int(host) - 1] if host in ("1", "2", "3") else host
-        if spec.base_url == OKX_HOSTS[0]:
-            spec.base_url = None  # the default: the file stays short
+        label = f"API host: 1) {OKX_HOSTS[0]}, 2) {OKX_HOSTS[1]}, 3) {OKX_HOSTS[2]}, or a URL"
+        url = _ask_url(path, name, label, "1", {str(index): host for index, host in enumerate(OKX_HOSTS, 1)})
+        spec.base_url = None if url == OKX_HOSTS[0] else url  # the default: the file stays short
     else:
         default_url = exchanges.load(exchange).DEFAULT_BASE_URL
-        url = prompt("API base URL", default=default_url)
+        url = _ask_url(path, name, "API base URL", default_url, {})
         spec.base_url = None if url == default_url else url
     if exchange == "xt":
         symbols = prompt("Lever pairs to show, comma-separated", default="BTC_USDT")
@@ -102,6 +101,20 @@ def _ask_profile(existing: list[str]) -> NewProfile:
                 spec.env[key] = _ask_variable(key, f"{prefix}_{key.upper()}")
     spec.check()
     return spec
+
+
+def _ask_url(path: Path, name: str, label: str, default: str, shortcuts: dict[str, str]) -> str:
+    """A base URL the loader accepts (asked again otherwise, before any secret is typed)."""
+    from balctl.errors import ProfileError
+    from balctl.profiles import check_base_url
+
+    while True:
+        answer = prompt(label, default=default)
+        url = shortcuts.get(answer, answer)
+        try:
+            return check_base_url(path, name, url)
+        except ProfileError as problem:
+            say(problem.message.split(": ", 2)[-1])  # the rule, without the file and profile
 
 
 def _ask_name(exchange: str, existing: list[str]) -> str:
