@@ -6,6 +6,7 @@ the commands that need them, so `balctl --version` and completions stay fast.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import os
@@ -664,4 +665,39 @@ def _silence_stdout() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="balctl")
+    only_command(app, command_asked_for(sys.argv[1:], os.environ))(prog_name="balctl")
+
+
+def command_asked_for(args: list[str], environ: Any) -> str | None:
+    """The command this process runs or completes (`okx` of `balctl okx -o json`, or of
+    `balctl okx --profile <TAB>`); None while that is not known (`balctl --help`, `balctl <TAB>`)."""
+    if "_BALCTL_COMPLETE" in environ:
+        if "COMP_WORDS" in environ:  # bash: every word, and the index of the one completed
+            words, current = environ["COMP_WORDS"].split(), environ.get("COMP_CWORD", "")
+            return words[1] if current.isdigit() and int(current) >= 2 and len(words) >= 2 else None
+        typed = environ.get("_TYPER_COMPLETE_ARGS", "")  # zsh, fish: the line typed so far
+        words = typed.split()
+        return words[1] if len(words) > 2 or (len(words) == 2 and typed.endswith(" ")) else None
+    return args[0] if args and not args[0].startswith("-") else None
+
+
+def only_command(typer_app: typer.Typer, name: str | None) -> typer.Typer:
+    """`typer_app` with only command `name` (unchanged when `name` is None or unknown).
+
+    Typer converts every command's options into Click's when it builds the command tree: for
+    one run of one command (or one <TAB> of its completion) the other commands are work for
+    nothing (issue 16). That command's help, errors and completion are the same either way.
+    """
+    from typer.main import get_command_name
+
+    if name is None:
+        return typer_app
+    commands = [info for info in typer_app.registered_commands
+                if (info.name or get_command_name(getattr(info.callback, "__name__", ""))) == name]
+    groups = [info for info in typer_app.registered_groups
+              if (info.name if isinstance(info.name, str) else getattr(info.typer_instance.info, "name", None)) == name]
+    if len(commands) + len(groups) != 1:
+        return typer_app
+    narrowed = copy.copy(typer_app)
+    narrowed.registered_commands, narrowed.registered_groups = commands, groups
+    return narrowed

@@ -29,7 +29,7 @@ LINE_LIMIT = 1000
 """An error line: paths and an exchange message fit easily; a hostile megabyte does not."""
 ELLIPSIS = "…"
 
-UNSAFE = re.compile(
+UNSAFE_PATTERN = (
     "[\x00-\x1f\x7f-\x9f"  # C0, DEL, C1
     "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
     "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
@@ -37,11 +37,21 @@ UNSAFE = re.compile(
     "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
     "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
-"""Every character that a terminal may act on or that hides/reorders text."""
-_SPLIT = re.compile(f"({UNSAFE.pattern})")
-_JSON_UNSAFE = re.compile(UNSAFE.pattern.replace("\x00-\x1f", "", 1))
+"""Every character that a terminal may act on or that hides/reorders text.
+
+The patterns are compiled on first use (`re` caches them), not at import: compiling these
+character classes costs more than most of a command's own modules, and most runs print
+nothing that needs them (issue 16). `UNSAFE` is the compiled pattern."""
+_SPLIT_PATTERN = f"({UNSAFE_PATTERN})"
+_JSON_UNSAFE_PATTERN = UNSAFE_PATTERN.replace("\x00-\x1f", "", 1)
 """UNSAFE without C0: `json.dumps` escapes those inside strings already, and a raw newline
 in its output is the document's own indentation."""
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    if name == "UNSAFE":
+        return re.compile(UNSAFE_PATTERN)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def escape_char(char: str) -> str:
@@ -59,10 +69,10 @@ def terminal_text(text: object, limit: int = DEFAULT_LIMIT) -> str:
     escaped, at most `limit` characters (cut with `…`, never inside an escape)."""
     text = text if isinstance(text, str) else str(text)
     head = text[: limit + 1]  # enough to decide: escaping only makes text longer
-    if UNSAFE.search(head) is None:
+    if re.search(UNSAFE_PATTERN, head) is None:
         return head if len(head) <= limit else head[: limit - 1] + ELLIPSIS
     tokens = [escape_char(token) if index % 2 else token
-              for index, token in enumerate(_SPLIT.split(head))]
+              for index, token in enumerate(re.split(_SPLIT_PATTERN, head))]
     if len(head) <= limit and sum(map(len, tokens)) <= limit:
         return "".join(tokens)
     budget = limit - len(ELLIPSIS)
@@ -84,7 +94,7 @@ def json_escape(dumped: str) -> str:
     """JSON text (from `json.dumps(..., ensure_ascii=False)`) with every UNSAFE character
     written as `\\uXXXX` (a surrogate pair above U+FFFF). Such characters can only be inside
     strings, so the document stays the same document."""
-    return _JSON_UNSAFE.sub(_json_char, dumped) if _JSON_UNSAFE.search(dumped) else dumped
+    return re.sub(_JSON_UNSAFE_PATTERN, _json_char, dumped) if re.search(_JSON_UNSAFE_PATTERN, dumped) else dumped
 
 
 def _json_char(match: re.Match[str]) -> str:
