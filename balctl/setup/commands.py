@@ -14,6 +14,7 @@ from balctl.messages import stderr_line
 from balctl.setup import add as adding
 from balctl.setup import keyring_store
 from balctl.setup.add import NewProfile
+from balctl.setup.writer import Written
 
 
 def add(path: Path, spec: NewProfile, *, force: bool = False, stdin: TextIO | None = None) -> int:
@@ -29,13 +30,11 @@ def add(path: Path, spec: NewProfile, *, force: bool = False, stdin: TextIO | No
     return 0
 
 
-def saved(name: str, written: object) -> None:
+def saved(name: str, written: Written) -> None:
     """What was written, and what the user still has to do."""
-    verb = "replaced" if getattr(written, "replaced", False) else "added"
-    stderr_line(f"{verb} profile '{name}' in {getattr(written, 'path')}")
-    unset = getattr(written, "unset_variables", [])
-    if unset:
-        stderr_line(f"note: set {', '.join(unset)} in the environment before using it")
+    stderr_line(f"{'replaced' if written.replaced else 'added'} profile '{name}' in {written.path}")
+    if written.unset_variables:
+        stderr_line(f"note: set {', '.join(written.unset_variables)} in the environment before using it")
     stderr_line(f"next: balctl profiles check {name}")
 
 
