@@ -252,6 +252,26 @@ def test_concurrent_scrapes_share_one_fetch(exporter, simulator):
     assert balance_requests(simulator) == {credentials.OKX_LIVE.api_key: 1}
 
 
+def test_prometheus_servers_asking_for_openmetrics_get_it(exporter, simulator):
+    """Prometheus asks for OpenMetrics first; the answer must parse as that, gzipped if asked."""
+    import gzip
+
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics
+
+    url, _ = exporter(30, ["okx"])
+    request = urllib.request.Request(url, headers={
+        "Accept": "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+        "Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        assert response.headers["Content-Type"].startswith("application/openmetrics-text; version=1.0.0")
+        assert response.headers["Content-Encoding"] == "gzip"
+        text = gzip.decompress(response.read()).decode()
+    assert text.endswith("# EOF\n")
+    up = [sample for family in openmetrics(text) if family.name == "balctl_up" for sample in family.samples]
+    assert [(sample.labels, sample.value) for sample in up] == [
+        ({"profile": "okx", "exchange": "okx", "account": "trading", "code": "0"}, 1.0)]
+
+
 def test_a_scrape_after_the_interval_fetches_again_and_remembers_the_last_success(exporter, simulator):
     url, cache = exporter(0.2, ["okx"])
     first = samples(get(url)[2])
@@ -264,6 +284,21 @@ def test_a_scrape_after_the_interval_fetches_again_and_remembers_the_last_succes
     assert second[("balctl_up", lab(**okx, code="3"))] == 0.0
     assert second[("balctl_last_success_timestamp_seconds", lab(**okx))] == succeeded
     assert ("balctl_equity", lab(**okx, unit="USD")) not in second
+
+
+def test_a_bug_while_fetching_is_a_500_and_one_line_on_stderr(capfd):
+    def broken():
+        raise ValueError("no such thing")
+
+    server = make_server(("127.0.0.1", 0), CachedFetch(broken, 30))
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        status, _, body = get(f"http://127.0.0.1:{server.server_address[1]}/metrics")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (status, body) == (500, "balctl: internal error while fetching (see its stderr)\n")
+    assert capfd.readouterr().err == "balctl: internal error while fetching: ValueError: no such thing\n"
 
 
 def test_retry_after_stretches_the_interval():
