@@ -4,7 +4,8 @@ Each refresh is one run of the ordinary pipeline (`runner.finish`: failures, fil
 alerts, --append, --record), with the drawing handed to a view:
 
 - On a terminal with the table output: a Rich Live display redrawn in place, with the time of
-  the last refresh, what changed since the previous one (▲/▼, coloured), and a status line
+  the last refresh, what changed since the previous one (its cells green/red in the table,
+  and listed with ▲/▼ and the exact change), and a status line
   for a failed refresh while the last good data of that account stays on screen. Fired
   alerts are in the table, under their account, as in a single run.
 - Anywhere else, a stream: `-o json` one compact JSON document per line (NDJSON), `-o csv`
@@ -26,7 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Any, TextIO
@@ -203,9 +204,11 @@ class LiveView(View):
         from rich.live import Live
 
         self.out, self.options, self.single, self.seconds = out, options, single, seconds
-        no_color = bool(os.environ.get("NO_COLOR"))  # as render/table.py: no escape codes at all
+        from balctl.render.table import wants_color
+
+        colour = wants_color(out, options.table.color)  # as the table decides: --color, NO_COLOR
         self.console = Console(file=out, force_terminal=True, highlight=False,
-                               color_system=None if no_color else "auto")
+                               color_system="auto" if colour else None)
         self.live = Live(console=self.console, auto_refresh=False, transient=False,
                          redirect_stdout=False, redirect_stderr=True)
         self.shown: dict[str, Snapshot] = {}
@@ -278,7 +281,7 @@ class LiveView(View):
 
         lines = []
         for change in self.changes[:MAX_CHANGES_SHOWN]:
-            up = change.new > change.old
+            up = change.up
             line = Text("▲ " if up else "▼ ", style="green" if up else "red")
             line.append(f"{visible(change.where)} {change.field} ")
             line.append(f"{change.delta_text()}", style="green" if up else "red")
@@ -297,7 +300,8 @@ class LiveView(View):
             return None
         report = Report(self.refreshed or accounts[0].fetched_at, accounts, [])
         capture = _TerminalCapture(self.out)
-        runner.render(report, self.options, single=self.single, out=capture)
+        options = replace(self.options, table=replace(self.options.table, marks=marks(self.changes)))
+        runner.render(report, options, single=self.single, out=capture)
         return Text.from_ansi(capture.getvalue().rstrip("\n"))
 
     def _status_text(self, text: str) -> Any:
@@ -308,12 +312,24 @@ class LiveView(View):
 
 @dataclass(frozen=True)
 class Change:
-    """One amount that moved between two refreshes of an account."""
+    """One amount that moved between two refreshes of an account: a row's (`asset` set) or
+    the summary's (`asset` None)."""
 
-    where: str
+    profile: str
+    market: str | None
+    asset: str | None
     field: str
     old: Decimal
     new: Decimal
+
+    @property
+    def up(self) -> bool:
+        return self.new > self.old
+
+    @property
+    def where(self) -> str:
+        """`main BTC_USDT BTC`, `main ETH`, or `main` for the summary."""
+        return " ".join(part for part in (self.profile, self.market, self.asset) if part)
 
     def delta_text(self) -> str:
         with localcontext(EXACT):  # exact: both are bounded by model.MAX_PLACES
@@ -326,22 +342,26 @@ def changes(old: Snapshot, new: Snapshot) -> list[Change]:
     figures), then every row's fields, in `new`'s order. A value appearing or turning null
     is not a move."""
     found = []
-    prefix = new.profile if new.profile else new.exchange
     for name in SUMMARY_FIELDS:
         before, after = getattr(old.summary, name, None), getattr(new.summary, name, None)
         if before is not None and after is not None and before != after:
-            found.append(Change(prefix, name, before, after))
+            found.append(Change(new.profile, None, None, name, before, after))
     previous = {(row.market, row.asset): row for row in old.balances}
     for row in new.balances:
         earlier = previous.get((row.market, row.asset))
         if earlier is None:
             continue
-        where = f"{prefix} {row.market + ' ' if row.market else ''}{row.asset}"
         for name in AMOUNT_FIELDS:
             before, after = getattr(earlier, name), getattr(row, name)
             if before is not None and after is not None and before != after:
-                found.append(Change(where, name, before, after))
+                found.append(Change(new.profile, row.market, row.asset, name, before, after))
     return found
+
+
+def marks(found: Sequence[Change]) -> tuple[tuple[str, str, str, str, int], ...]:
+    """The rows' changes as the table's `marks` (render.TableOptions): cells drawn green/red."""
+    return tuple((change.profile, change.market or "", change.asset, change.field, 1 if change.up else -1)
+                 for change in found if change.asset is not None)
 
 
 def alert_lines(report: Report) -> list[str]:

@@ -25,7 +25,7 @@ import pytest
 from balctl.errors import ExitCode, RateLimited, Unavailable, UsageError
 from balctl.model import Balance, Failure, Report, Snapshot, Summary
 from balctl.simulator import Fault, accounts
-from balctl.watch import Change, changes, check, next_pause
+from balctl.watch import Change, changes, check, marks, next_pause
 from tests.conftest import invoke
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -105,11 +105,13 @@ def test_changes_between_two_refreshes():
     ])
     found = changes(old, new)
     assert found == [
-        Change("main", "equity", Decimal("100"), Decimal("99.5")),
-        Change("main", "margin_ratio", Decimal("3.5"), Decimal("3")),
-        Change("main BTC_USDT BTC", "loan", Decimal("0.1"), Decimal("0.2")),
-        Change("main BTC_USDT USDT", "total", Decimal("10"), Decimal("10.000000000000000001")),
+        Change("main", None, None, "equity", Decimal("100"), Decimal("99.5")),
+        Change("main", None, None, "margin_ratio", Decimal("3.5"), Decimal("3")),
+        Change("main", "BTC_USDT", "BTC", "loan", Decimal("0.1"), Decimal("0.2")),
+        Change("main", "BTC_USDT", "USDT", "total", Decimal("10"), Decimal("10.000000000000000001")),
     ]  # 1.5 == 1.50 is no move; a null turning into a value is not one either
+    assert [change.where for change in found] == ["main", "main", "main BTC_USDT BTC", "main BTC_USDT USDT"]
+    assert marks(found) == (("main", "BTC_USDT", "BTC", "loan", 1), ("main", "BTC_USDT", "USDT", "total", 1))
     assert [change.delta_text() for change in found] == ["-0.5", "-0.5", "+0.1", "+0.000000000000000001"]
 
 
@@ -266,6 +268,10 @@ def test_watch_in_a_terminal_redraws_marks_changes_survives_a_failure_and_stops_
     assert "\x1b[1A\x1b[2K" in moved  # the display is redrawn in place (cursor up, erase line)
     assert re.search(r"\x1b\[[0-9;]*32m▲ ", terminal.raw())  # up in green
     assert re.search(r"\x1b\[[0-9;]*31m▼ ", terminal.raw())  # down in red
+    moved_frame = terminal.raw()[:terminal.raw().index("▼")]
+    moved_frame = terminal.raw()[moved_frame.rindex("every 2 s"):]
+    assert re.search(r"│ BTC .*\x1b\[1;32m0\.6\x1b\[0m", moved_frame)  # the cell itself, bold green
+    assert re.search(r"│ ETH .*\x1b\[1;31m1\.25\x1b\[0m", moved_frame)  # and bold red
     frame = moved[moved.rindex("every 2 s"):]
     assert "▲ okx BTC available +0.11  (0.49 → 0.6)" in frame
     assert "▼ okx ETH loan -0.25  (1.5 → 1.25)" in frame

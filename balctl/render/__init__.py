@@ -29,6 +29,9 @@ class TableOptions:
     every_column: bool = False
     """`--columns all`: every column with a value, however wide (the terminal scrolls)."""
     color: str = "auto"
+    marks: tuple[tuple[str, str, str, str, int], ...] = ()
+    """Amounts a watch saw move since its previous refresh: (profile, market or "", asset,
+    field, +1 up / -1 down); their cells are drawn green or red (balctl.watch)."""
 
 
 def parse_columns(text: str) -> tuple[tuple[str, ...], bool]:

@@ -65,6 +65,7 @@ FAINT = "2"  # zeros, nulls, footnotes
 BOLD = "1"  # headings, equity
 ITALIC = "3"  # titles
 ALERT = "1;31"  # a fired alert: bold red
+MOVED = {1: "1;32", -1: "1;31"}  # --watch: an amount up since the last refresh bold green, down bold red
 
 BREAKDOWN_CAPTION = "already included in the balances above"
 HIDDEN_NOTE = "hidden: {} — widen the terminal or use --columns"
@@ -154,7 +155,9 @@ def _account(page: Page, account: Snapshot) -> None:
     page.text(terminal_text(f"{account.exchange} · {account.profile} · {account.account}"), ITALIC)
     rows = sort_rows(account.balances, page.options.sort)
     names = _column_names(account.balances, page.options)
-    hidden = _grid(page, [_column(page, name, rows) for name in names])
+    moved = {(market, asset, name): way for profile, market, asset, name, way in page.options.marks
+             if profile == account.profile}
+    hidden = _grid(page, [_column(page, name, rows, moved) for name in names])
     if not rows:
         page.text("no balances", FAINT)
     _summary(page, account)
@@ -211,7 +214,8 @@ class Column:
         return max((cell_len(cell) for cell in self.cells), default=0)
 
 
-def _column(page: Page, name: str, rows: Sequence[Balance]) -> Column:
+def _column(page: Page, name: str, rows: Sequence[Balance],
+            moved: dict[tuple[str, str, str], int] | None = None) -> Column:
     if name in ("market", "asset"):
         account_wide = WALLET if any(row.market for row in rows) else NULL
         # codes come from the exchange: printable (model.code), but bidi/zero-width are escaped
@@ -219,8 +223,9 @@ def _column(page: Page, name: str, rows: Sequence[Balance]) -> Column:
         return Column(name, HEADINGS[name], values, [None] * len(values), numeric=False)
     shown = [page.shown(getattr(row, name), usd=name == "usd_value" or is_usd_unit(row.asset)) for row in rows]
     owed = name in ("loan", "interest")
+    marks = [MOVED.get((moved or {}).get((row.market or "", row.asset, name), 0)) for row in rows]
     return Column(name, HEADINGS[name], align([item.text for item in shown]),
-                  [_emphasis(item, owed=owed) for item in shown], numeric=True)
+                  [mark or _emphasis(item, owed=owed) for item, mark in zip(shown, marks)], numeric=True)
 
 
 def _emphasis(item: Shown, *, owed: bool = False, style: str | None = None) -> str | None:
