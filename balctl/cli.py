@@ -12,10 +12,9 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from typer._click.core import ParameterSource  # Typer vendors Click; the pin keeps this path
@@ -27,6 +26,9 @@ from balctl.errors import BalctlError, ExitCode, InternalError, UsageError
 from balctl.exchanges import EXCHANGES, Exchange, Selection
 from balctl.messages import report_error, stderr_line
 from balctl.runner import DEFAULT_TIMEOUT, RunOptions
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 
 class Output(str, Enum):
@@ -317,6 +319,8 @@ def _usd(text: str | None) -> Decimal | None:
     """--min-value: a plain non-negative number of USD."""
     if text is None:
         return None
+    from decimal import Decimal, InvalidOperation  # not at start-up: --help and completion need none
+
     try:
         value = Decimal(text.strip())
     except InvalidOperation:

@@ -17,14 +17,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from balctl.errors import BalctlError, UsageError
 from balctl.exchanges import Selection
 from balctl.messages import enable_request_log, report_error, report_warning, stderr_line
 from balctl.render import TableOptions
+
+if TYPE_CHECKING:
+    from decimal import Decimal  # an annotation only: decimal is imported by what computes
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds: the per-request timeout when neither --timeout nor BALCTL_TIMEOUT says one."""

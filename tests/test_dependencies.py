@@ -102,7 +102,7 @@ def test_completion_imports_no_network_table_crypto_or_exchange_module(tmp_path,
     assert done.stdout.splitlines() == expected
     assert "typer" in modules and "balctl.completion" in modules  # it did answer through the CLI
     assert imported(modules, "yaml") == []  # a plain profile file is read without PyYAML
-    for package in ("requests", "urllib3", "rich", "cryptography", "pydantic",
+    for package in ("requests", "urllib3", "rich", "cryptography", "pydantic", "balctl.model", "decimal",
                     "balctl.exchanges.okx", "balctl.exchanges.xt", "balctl.exchanges.coinswitch"):
         assert imported(modules, package) == [], package
 
@@ -113,7 +113,7 @@ def test_help_is_plain_text_without_rich(tmp_path, command):
     done, modules = run_listing_modules(tmp_path, *command, "--help")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"Usage: balctl {' '.join(command)}".rstrip() + " [OPTIONS]")
-    for package in ("rich", "requests", "yaml", "cryptography", "balctl.exchanges.okx"):
+    for package in ("rich", "requests", "yaml", "cryptography", "balctl.exchanges.okx", "balctl.model", "decimal"):
         assert imported(modules, package) == [], package
 
 

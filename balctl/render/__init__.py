@@ -8,12 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from balctl.model import AMOUNT_FIELDS, Report, Snapshot
+if TYPE_CHECKING:
+    from balctl.model import Report, Snapshot
 
-COLUMN_NAMES: tuple[str, ...] = ("market", "asset", *AMOUNT_FIELDS)
-"""What `--columns` accepts (besides `all`): the JSON/CSV field names."""
+# The CLI imports this module (TableOptions) at start-up; the model (decimal, a dozen
+# dataclasses) is imported when a renderer runs, not for `--help` or a completion (issue 16).
+
+
+def __getattr__(name: str) -> Any:
+    if name == "COLUMN_NAMES":
+        return _column_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _column_names() -> tuple[str, ...]:
+    """What `--columns` accepts (besides `all`): the JSON/CSV field names (`COLUMN_NAMES`)."""
+    from balctl.model import AMOUNT_FIELDS
+
+    return ("market", "asset", *AMOUNT_FIELDS)
+
+
 COLORS = ("auto", "always", "never")
 
 
@@ -39,10 +55,10 @@ def parse_columns(text: str) -> tuple[tuple[str, ...], bool]:
     names = [part.strip().lower().replace("-", "_") for part in text.split(",")]
     if names == ["all"]:
         return (), True
-    unknown = [name for name in names if name not in COLUMN_NAMES]
+    unknown = [name for name in names if name not in _column_names()]
     if unknown or not all(names):
         raise ValueError(f"--columns: unknown column {(unknown or [''])[0]!r}; "
-                         f"choose from {', '.join(COLUMN_NAMES)}, or 'all'")
+                         f"choose from {', '.join(_column_names())}, or 'all'")
     return tuple(dict.fromkeys(names)), False
 
 
