@@ -17,9 +17,13 @@ def compact_json(value: Any) -> str:
     Most answers (OKX, CoinSwitch) hold strings only: the C encoder writes those, and only
     a document with a number (XT) takes the slower exact path."""
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return _ENCODER.encode(value)
     except TypeError:  # a Decimal somewhere
         return _exact(value)
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every row: `json.dumps` with options builds a new one per call."""
 
 
 def _exact(value: Any) -> str:
