@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import textwrap
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
-ENV_PREFIXES = ("BALCTL_", "OKX_", "XT_", "COINSWITCH_")
+from tests.helpers import ENV_PREFIXES, FakeTty
 
 
 @pytest.fixture(autouse=True)
@@ -67,15 +63,6 @@ def memory_keyring():
 
 
 
-def load_fixture(name: str):
-    """A fixture response parsed as balctl parses bodies: numbers as Decimal."""
-    return json.loads((FIXTURES / name).read_text(), parse_float=Decimal)
-
-
-def fixture_text(name: str) -> str:
-    return (FIXTURES / name).read_text()
-
-
 @pytest.fixture
 def write_config(tmp_path):
     """Write a profile file (mode 600) and return its path."""
@@ -87,18 +74,6 @@ def write_config(tmp_path):
         return path
 
     return write
-
-
-OKX_PROFILE = """\
-    profiles:
-      okx:
-        exchange: okx
-        api_key: okx-key-0001
-        api_secret: 22582BD0CFF14C41EDBF1AB98506286D
-        passphrase: okx-pass-phrase
-"""
-
-FIXED_NOW = "2026-01-02T03:04:05.678Z"
 
 
 @pytest.fixture
@@ -117,15 +92,6 @@ def no_sleep(monkeypatch):
     delays: list[float] = []
     monkeypatch.setattr("balctl.http.time.sleep", delays.append)
     return delays
-
-
-def invoke(*args: str, env: dict | None = None):
-    """Run the CLI in-process; stdout and stderr are captured separately."""
-    from typer.testing import CliRunner
-
-    from balctl.cli import app
-
-    return CliRunner().invoke(app, list(args), env=env)
 
 
 @pytest.fixture(scope="session")
@@ -164,14 +130,21 @@ def sim_config(simulator, tmp_path):
     return path
 
 
-def run_balctl(*args: str, config=None, env: dict | None = None, timeout: float = 60, stdin=None):
-    """The installed command in a real subprocess, as a user or cron runs it."""
-    import subprocess
-    import sys
+@pytest.fixture
+def terminal_of():
+    """A FakeTty backed by a real pseudo-terminal of `columns` x 24, so the size is real."""
+    fcntl = pytest.importorskip("fcntl")
+    termios = pytest.importorskip("termios")
+    import struct
 
-    full_env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIXES)}
-    if config is not None:
-        full_env["BALCTL_CONFIG"] = str(config)
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "balctl", *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout, stdin=stdin if stdin is not None else subprocess.DEVNULL)
+    fds: list[int] = []
+
+    def make(columns: int) -> FakeTty:
+        master, slave = os.openpty()
+        fds.extend((master, slave))
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        return FakeTty(slave)
+
+    yield make
+    for fd in fds:
+        os.close(fd)

@@ -17,7 +17,7 @@ from balctl.errors import ExitCode, UsageError
 from balctl.model import Balance, Failure, FiredAlert, Report, Snapshot, Summary
 from balctl.render import TableOptions
 from balctl.simulator import Fault
-from tests.conftest import invoke, run_balctl
+from tests.helpers import invoke, run_balctl
 
 E = "2.718281828459045"
 ALLOWED = ("summary fields: equity, loan, adjusted_equity, margin_ratio, initial_margin, maintenance_margin, "

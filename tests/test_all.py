@@ -10,7 +10,7 @@ import sys
 
 from balctl.render.csv import HEADER
 from balctl.simulator import Fault
-from tests.conftest import invoke, run_balctl
+from tests.helpers import invoke, run_balctl
 
 PROFILES = ["okx", "okx-demo", "xt", "coinswitch", "okx-margin"]
 

@@ -16,7 +16,7 @@ import responses
 
 from balctl.render import csv as csv_render
 from balctl.render.csv import HEADER
-from tests.conftest import OKX_PROFILE, invoke
+from tests.helpers import OKX_PROFILE, invoke
 
 URL = "https://www.okx.com/api/v5/account/balance"
 HEADER_LINE = ",".join(HEADER) + "\n"

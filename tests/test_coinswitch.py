@@ -11,7 +11,7 @@ import responses
 
 from balctl.exchanges import Selection, coinswitch
 from balctl.profiles import Profile
-from tests.conftest import fixture_text, invoke, load_fixture
+from tests.helpers import fixture_text, invoke, load_fixture
 
 BASE = "https://coinswitch.co"
 URL = BASE + "/trade/api/v2/futures/wallet_balance"

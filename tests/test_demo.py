@@ -17,8 +17,8 @@ from decimal import Decimal
 import pytest
 
 from balctl.simulator import accounts
-from tests.conftest import run_balctl
-from tests.test_e2e import HEADER, Number, as_output, assert_fresh, csv_cells, expected
+from tests.helpers import run_balctl
+from tests.helpers import HEADER, Number, as_output, assert_fresh, csv_cells, expected
 
 EXCHANGES = ["okx", "xt", "coinswitch"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ENV_PREFIXES
+from tests.helpers import ENV_PREFIXES
 
 MODULES_AT_EXIT = """\
 import atexit, json, sys

@@ -12,7 +12,7 @@ from balctl import fetch
 from balctl.exchanges import Selection
 from balctl.http import Transport
 from balctl.profiles import Profile
-from tests.conftest import fixture_text
+from tests.helpers import fixture_text
 
 
 class Overlap:

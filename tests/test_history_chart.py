@@ -84,7 +84,6 @@ def test_thin_keeps_each_columns_lowest_and_highest_point_in_time_order():
     assert thin(points[:6], 0.0, 5.0, 3) == points[:6]  # few enough points: all of them
 
 
-from tests.test_terminal import terminal_of  # noqa: E402,F401  (a fixture: an 80-column pty)
 
 
 def shown_on(out, tmp_path):

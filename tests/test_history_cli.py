@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from balctl.history.store import RISK_FIELDS
 from balctl.simulator import Fault
-from tests.conftest import invoke
+from tests.helpers import invoke
 from tests.history_helpers import T0, record_hours
 
 UNTIL = "--until=2026-01-01T23:00"

@@ -12,7 +12,7 @@ from balctl.history.importer import import_csv
 from balctl.history.store import HistoryError, record_run
 from balctl.model import Balance
 from balctl.render.csv import HEADER, append
-from tests.conftest import invoke
+from tests.helpers import invoke
 from tests.history_helpers import T0, snapshot
 
 

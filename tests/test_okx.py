@@ -11,7 +11,7 @@ import responses
 from balctl.errors import BadResponse
 from balctl.exchanges import okx
 from balctl.profiles import Profile
-from tests.conftest import OKX_PROFILE, fixture_text, invoke, load_fixture
+from tests.helpers import OKX_PROFILE, fixture_text, invoke, load_fixture
 
 URL = "https://www.okx.com/api/v5/account/balance"
 SECRET = "22582BD0CFF14C41EDBF1AB98506286D"

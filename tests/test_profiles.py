@@ -14,7 +14,7 @@ import responses
 
 from balctl.errors import ProfileError
 from balctl.profiles import choose_profile, default_config_path, load_profiles
-from tests.conftest import OKX_PROFILE, fixture_text, invoke
+from tests.helpers import OKX_PROFILE, fixture_text, invoke
 
 OKX_URL = "https://www.okx.com/api/v5/account/balance"
 

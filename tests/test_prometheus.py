@@ -28,7 +28,7 @@ from balctl.model import Balance, Failure, Report, Snapshot, Summary
 from balctl.render import prometheus
 from balctl.serve import CachedFetch, make_server, parse_listen, retry_after
 from balctl.simulator import Fault, credentials
-from tests.conftest import invoke
+from tests.helpers import invoke
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "prometheus"
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)

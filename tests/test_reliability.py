@@ -28,8 +28,8 @@ import pytest
 
 from balctl.simulator import Fault, Simulator
 from balctl.simulator.coinswitch import public_key_hex
-from tests.conftest import ENV_PREFIXES, invoke, run_balctl
-from tests.test_e2e import HEADER, csv_cells, expected
+from tests.helpers import ENV_PREFIXES, invoke, run_balctl
+from tests.helpers import HEADER, csv_cells, expected
 
 EXCHANGES = ("okx", "xt", "coinswitch")
 COMMAND = {"okx": ["okx"], "xt": ["xt", "--symbol", "BTC_USDT"], "coinswitch": ["coinswitch"]}

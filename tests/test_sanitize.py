@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from balctl.sanitize import UNSAFE, json_escape, terminal_text
-from tests.conftest import OKX_PROFILE, invoke
+from tests.helpers import OKX_PROFILE, invoke
 
 URL = "https://www.okx.com/api/v5/account/balance"
 RAW_UNSAFE = ("\x1b", "\x9b", "\x07", "\x08", "\r", "\x7f", "\u202e", "\u2066", "\u200b", "\ufeff", "\x00")

@@ -9,7 +9,7 @@ import pytest
 
 from balctl.errors import ProfileError
 from balctl.profiles import load_profiles
-from tests.conftest import invoke
+from tests.helpers import invoke
 
 FILE = """\
     profiles:

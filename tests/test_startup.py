@@ -6,7 +6,7 @@ import pytest
 from typer.main import get_command
 
 from balctl.cli import app, command_asked_for, only_command
-from tests.conftest import run_balctl
+from tests.helpers import run_balctl
 
 
 @pytest.mark.parametrize("args, environ, expected", [

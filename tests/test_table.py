@@ -20,7 +20,7 @@ from balctl.render import TableOptions, parse_columns, table
 from balctl.render.layout import ColumnSpec, fit, heading_lines
 from balctl.render.numbers import align, parse_digits, show
 from balctl.simulator import accounts
-from tests.conftest import invoke, load_fixture
+from tests.helpers import invoke, load_fixture
 from tests.tables import SGR, plain, read_blocks, read_table
 
 WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 
 import pytest
@@ -18,7 +17,7 @@ from balctl.cli import app
 from balctl.exchanges import okx
 from balctl.model import Snapshot, utc_now
 from balctl.render import render_snapshot
-from tests.conftest import OKX_PROFILE, fixture_text, load_fixture
+from tests.helpers import FakeTty, OKX_PROFILE, fixture_text, load_fixture
 from tests.tables import read_blocks, read_table
 
 URL = "https://www.okx.com/api/v5/account/balance"
@@ -37,42 +36,6 @@ FIXTURE_COLUMNS = {
     "Order margin": ["0.05", "0", "0", "0"],
     "USD value": ["50,845.01", "4,991.54", "0", "-4,765.44"],
 }
-
-
-class FakeTty(io.StringIO):
-    """Captures what is written, but says it is a terminal (of the pty's size, if given)."""
-
-    def __init__(self, fd: int | None = None) -> None:
-        super().__init__()
-        self._fd = fd
-
-    def isatty(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        if self._fd is None:
-            raise io.UnsupportedOperation("fileno")
-        return self._fd
-
-
-@pytest.fixture
-def terminal_of():
-    """A FakeTty backed by a real pseudo-terminal of `columns` x 24, so the size is real."""
-    fcntl = pytest.importorskip("fcntl")
-    termios = pytest.importorskip("termios")
-    import struct
-
-    fds: list[int] = []
-
-    def make(columns: int) -> FakeTty:
-        master, slave = os.openpty()
-        fds.extend((master, slave))
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-        return FakeTty(slave)
-
-    yield make
-    for fd in fds:
-        os.close(fd)
 
 
 @pytest.fixture

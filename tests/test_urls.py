@@ -15,7 +15,7 @@ from urllib3.util import parse_url
 from balctl.errors import ProfileError
 from balctl.profiles import load_profiles
 from balctl.urls import UrlRefused, parse_base_url, without_userinfo
-from tests.conftest import OKX_PROFILE, invoke
+from tests.helpers import OKX_PROFILE, invoke
 
 ENV_ONLY = """\
     profiles:

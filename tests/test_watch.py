@@ -26,7 +26,7 @@ from balctl.errors import ExitCode, RateLimited, Unavailable, UsageError
 from balctl.model import Balance, Failure, Report, Snapshot, Summary
 from balctl.simulator import Fault, accounts
 from balctl.watch import Change, changes, check, marks, next_pause
-from tests.conftest import invoke
+from tests.helpers import invoke
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 CSV_HEADER = ("fetched_at,profile,exchange,account,market,asset,total,available,frozen,loan,interest,"

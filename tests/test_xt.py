@@ -14,7 +14,7 @@ import responses
 from balctl import errors
 from balctl.exchanges import Selection, xt
 from balctl.profiles import Profile
-from tests.conftest import fixture_text, invoke, load_fixture
+from tests.helpers import fixture_text, invoke, load_fixture
 
 BASE = "https://sapi.xt.com"
 URL = BASE + "/v4/lever/balance"
