@@ -630,13 +630,15 @@ def history(
         typer.Option("--import", metavar="FILE.csv", dir_okay=False, show_default=False,
                      help="Load a CSV written by --append into the history (again: adds nothing)."),
     ] = None,
+    color: ColorOpt = Color.auto,
 ) -> None:
     """Look back: the latest value of a field per account, its change over 1h/24h/7d/30d, and a chart."""
     from balctl.history.command import history as show_history
     from balctl.model import utc_now
 
     show_history(db=db, profiles=tuple(profile or ()), assets=split_codes(asset), field=field, since=since,
-                 until=until, output=output.value, import_file=import_file, out=sys.stdout, now=utc_now())
+                 until=until, output=output.value, import_file=import_file, out=sys.stdout, now=utc_now(),
+                 color=color.value)
 
 
 def split_codes(value: str | None) -> tuple[str, ...]:

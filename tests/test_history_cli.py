@@ -186,6 +186,16 @@ def test_table_at_80_columns_has_changes_and_a_chart(tmp_path):
     assert lines[-2].split()[:2] == ["01-01", "00:00"]
 
 
+def test_color_always_and_never(tmp_path, monkeypatch):
+    db = gapped_db(tmp_path)
+    always = invoke("history", "--db", str(db), "--since", "2026-01-01", UNTIL, "--color", "always")
+    assert always.exit_code == 0 and "\x1b[" in always.stdout  # NO_COLOR is set and not a terminal
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    never = invoke("history", "--db", str(db), "--since", "2026-01-01", UNTIL, "--color", "never")
+    assert never.exit_code == 0 and "\x1b" not in never.stdout and "** okx · trading" in never.stdout
+
+
 def test_a_period_without_data_says_so(tmp_path):
     result = invoke("history", "--db", str(gapped_db(tmp_path)), "--since", "2025-01-01", "--until", "2025-01-02")
     assert (result.exit_code, result.stdout) == (0, "no equity recorded 2025-01-01 00:00 → 2025-01-02 23:59 UTC\n")

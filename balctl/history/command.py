@@ -23,6 +23,7 @@ def history(
     import_file: Path | None,
     out: TextIO,
     now: datetime,
+    color: str = "auto",
 ) -> None:
     """Import a CSV (`--import`), or show the series of `field`."""
     path = resolve_db_path(db)
@@ -43,4 +44,5 @@ def history(
         raise UsageError("--until is before --since")
     from balctl.history.view import show
 
-    show(path, Request(field=field, profiles=profiles, assets=assets, since=start, until=end), output, out)
+    show(path, Request(field=field, profiles=profiles, assets=assets, since=start, until=end), output, out,
+         color=color)

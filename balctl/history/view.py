@@ -23,7 +23,7 @@ NULL = "–"
 CHART_WIDTH_LIMIT = 160
 
 
-def show(db_path: Path, request: Request, fmt: str, out: TextIO) -> None:
+def show(db_path: Path, request: Request, fmt: str, out: TextIO, *, color: str = "auto") -> None:
     """Read the history at `db_path` and write the chosen output to `out`."""
     import sqlite3
 
@@ -51,7 +51,7 @@ def show(db_path: Path, request: Request, fmt: str, out: TextIO) -> None:
     elif fmt == "csv":
         text = csv_text(request.field, [part for _, part in kept])
     else:
-        text = table_text(request, kept, out)
+        text = table_text(request, kept, out, color=color)
     out.write(text)
     out.flush()
 
@@ -97,12 +97,14 @@ def _exact(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def table_text(request: Request, kept: list[tuple[Series, Series]], out: TextIO) -> str:
+def table_text(request: Request, kept: list[tuple[Series, Series]], out: TextIO, *, color: str = "auto") -> str:
     """The latest value and its changes per series, then a chart per unit."""
+    from balctl.render.table import wants_color
+
     period = _period(request, kept)
     if not kept:
         return f"no {request.field} recorded {period}\n"
-    width, terminal = screen(out)
+    width, _terminal = screen(out)
     rows = []
     for full, _part in kept:
         latest = full.latest()
@@ -112,7 +114,7 @@ def table_text(request: Request, kept: list[tuple[Series, Series]], out: TextIO)
         rows.append((full.label, terminal_text(full.unit or NULL, 20),
                      display(latest.value, places) if latest else NULL, cells))
     text = f"{request.field} · {period}\n" + "".join(aligned(rows, width))
-    colour = terminal and not os.environ.get("NO_COLOR")
+    colour = wants_color(out, color)  # as every table decides: --color, NO_COLOR, FORCE_COLOR, a terminal
     return text + charts([part for _, part in kept], request.field, width=min(width, CHART_WIDTH_LIMIT),
                          colour=colour)
 
