@@ -11,7 +11,6 @@ user's command line.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,25 +55,30 @@ def complete_symbols(ctx: Any, incomplete: str) -> list[str]:
 def _profile_entries(ctx: Any) -> dict[str, dict[str, Any]]:
     """`{name: entry}` from the profile file, in file order; {} when it cannot be read.
 
-    A file in the plain layout is read without PyYAML (`quick_entries`), anything else
+    A file in the plain layout is read without PyYAML (balctl.plainyaml), anything else
     through it."""
+    from balctl import plainyaml
+
     try:
         text = _config_path(ctx).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
-    quick = quick_entries(text)
-    if quick is not None:
-        return quick
-    import yaml
+    document = plainyaml.read(text, exact=USED_KEYS)
+    if document is None:
+        import yaml
 
-    try:
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: every <TAB>
-    except (yaml.YAMLError, RecursionError):
-        return {}
+        try:
+            document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: every <TAB>
+        except (yaml.YAMLError, RecursionError):
+            return {}
     section = document.get("profiles") if isinstance(document, dict) else None
     if not isinstance(section, dict):
         return {}
     return {str(name): entry if isinstance(entry, dict) else {} for name, entry in section.items()}
+
+
+USED_KEYS = frozenset({"exchange", "symbols"})
+"""The keys of a profile that completion reads (their values must be read exactly)."""
 
 
 def _config_path(ctx: Any, environ: Mapping[str, str] = os.environ) -> Path:
@@ -126,122 +130,3 @@ def _given_on_command_line(ctx: Any, name: str) -> Any:
 
     given = ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
     return _param(ctx, name) if given else None
-
-
-class _NotPlain(Exception):
-    """The line is beyond what `quick_entries` reads: PyYAML reads the file instead."""
-
-
-QUICK_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-QUICK_QUOTED = re.compile(r"\"[^\"\\]*\"|'[^']*'")
-QUICK_PLAIN = re.compile(r"[A-Za-z_/$][^#'\"`]*")
-"""Plain text starting with a letter, `_`, `/` or `$` (no YAML indicator, number or date)."""
-USED_KEYS = ("exchange", "symbols")
-"""The keys of a profile that completion reads; the others are only checked to be plain."""
-YAML_WORDS = frozenset(word for base in ("yes", "no", "true", "false", "on", "off", "null")
-                       for word in (base, base.capitalize(), base.upper()))
-"""Plain words PyYAML reads as booleans or null, not as text (its resolver's spellings)."""
-
-
-def quick_entries(text: str) -> dict[str, dict[str, Any]] | None:
-    """`{name: {key: value}}` (`exchange` and `symbols` only) like `_profile_entries`, read without PyYAML from the plain
-    layout most profile files have; None for anything else (anchors and merges, block
-    lists, escapes, tabs, documents, ...), which PyYAML then reads.
-
-    Completion answers on every <TAB>, and importing PyYAML costs about half of what
-    importing Typer does (issue 16). Only lines whose meaning is plain are accepted:
-    `key:` or `key: value` at consistent indentation, the value plain or simply quoted text
-    or a one-line `[...]` list of those. A value YAML would read as anything but text
-    (`false`, `12`, `2026-01-01`) is None here: completion only uses text. A test checks
-    that this agrees with PyYAML on every file it accepts.
-    """
-    try:
-        return _quick_entries(text)
-    except _NotPlain:
-        return None
-
-
-def _quick_entries(text: str) -> dict[str, dict[str, Any]] | None:
-    profiles: dict[str, dict[str, Any]] | None = None
-    inside = False  # in the `profiles:` section
-    top: set[str] = set()
-    current: dict[str, Any] | None = None
-    name_indent = field_indent = 0
-    for line in text.splitlines():
-        body = line.lstrip(" ")
-        if not body or body.startswith("#"):
-            continue
-        indent = len(line) - len(body)
-        key, value = _quick_line(body)
-        if indent == 0:
-            if key in top or (value is None) != (key == "profiles"):
-                raise _NotPlain
-            top.add(key)
-            inside = key == "profiles"
-            if inside:
-                profiles, current, name_indent = {}, None, 0
-            continue
-        if not inside or profiles is None:
-            raise _NotPlain
-        name_indent = name_indent or indent
-        if indent == name_indent:
-            if value is not None or key in profiles:
-                raise _NotPlain
-            current = profiles[key] = {}
-            field_indent = 0
-        elif indent > name_indent and current is not None:
-            field_indent = field_indent or indent
-            if indent != field_indent or value is None or key in current:
-                raise _NotPlain
-            if key in USED_KEYS:
-                current[key] = value[0]
-        else:
-            raise _NotPlain
-    return profiles
-
-
-def _quick_line(body: str) -> tuple[str, tuple[Any] | None]:
-    """`key: value` → (key, (value,)); a bare `key:` → (key, None)."""
-    key, colon, rest = body.partition(":")
-    exact = key in USED_KEYS
-    if not colon or not QUICK_KEY.fullmatch(key) or key in YAML_WORDS:
-        raise _NotPlain
-    if rest and not rest.startswith(" "):
-        raise _NotPlain
-    rest = _without_comment(rest).strip(" ")
-    if not rest:
-        return key, None
-    if rest.startswith("["):
-        if not rest.endswith("]") or rest.count("[") != 1 or rest.count("]") != 1 or "{" in rest:
-            raise _NotPlain
-        items = [item.strip(" ") for item in rest[1:-1].split(",")]
-        return key, ([] if items == [""] else [_quick_scalar(item, flow=True, exact=exact) for item in items],)
-    return key, (_quick_scalar(rest, flow=False, exact=exact),)
-
-
-def _without_comment(text: str) -> str:
-    """`text` up to a ` #` comment that is not inside a quoted scalar."""
-    quote = None
-    for index, char in enumerate(text):
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "\"'" and (index == 0 or text[index - 1] in " [,"):
-            quote = char
-        elif char == "#" and index > 0 and text[index - 1] == " ":
-            return text[:index].rstrip(" ")
-    return text
-
-
-def _quick_scalar(text: str, *, flow: bool, exact: bool) -> str | None:
-    """Text, or None for a plain scalar YAML reads as a boolean or null. A plain scalar
-    starting with a digit may be a number or a date: `exact` (a value completion uses)
-    leaves it to PyYAML; otherwise it is valid YAML and only its kind is unknown (None)."""
-    if QUICK_QUOTED.fullmatch(text):
-        return text[1:-1]
-    if text.endswith(":") or ": " in text or "\t" in text or (flow and any(c in text for c in "[]{},")):
-        raise _NotPlain
-    if QUICK_PLAIN.fullmatch(text):
-        return None if text in YAML_WORDS else text
-    if not exact and re.fullmatch(r"[0-9][^#'\"`]*", text):
-        return None
-    raise _NotPlain

@@ -233,8 +233,6 @@ def select_profiles(profiles: ProfileFile, names: list[str]) -> list[Profile | P
 
 
 def _read_yaml(path: Path) -> Any:
-    import yaml  # deferred: only commands that read the file pay for it
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -245,6 +243,13 @@ def _read_yaml(path: Path) -> Any:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{path}: cannot read the profile file: {_os_reason(exc)}") from None
+    from balctl import plainyaml
+
+    document = plainyaml.read(text)  # the plain layout, as PyYAML reads it, without importing it
+    if document is not None:
+        return document
+    import yaml  # deferred: only a file beyond the plain layout pays for it
+
     try:
         return yaml.load(text, Loader=_strict_loader(yaml))
     except yaml.YAMLError as exc:

@@ -62,13 +62,14 @@ def test_an_okx_fetch_does_not_import_pydantic(tmp_path, sim_config):
 
 def test_a_json_fetch_imports_neither_rich_nor_another_exchange(tmp_path, sim_config):
     """Rich is for tables; an OKX fetch has no use for XT, CoinSwitch or cryptography, even
-    when the profile file also holds XT and CoinSwitch profiles."""
+    when the profile file also holds XT and CoinSwitch profiles; a plain profile file is
+    read without PyYAML (balctl.plainyaml)."""
     done, modules = run_listing_modules(tmp_path, "okx", "-o", "json", "-c", str(sim_config))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["exchange"] == "okx"
     assert "balctl.exchanges.okx" in modules
     assert "requests" in modules
-    for package in ("rich", "cryptography", "balctl.exchanges.xt", "balctl.exchanges.coinswitch"):
+    for package in ("rich", "cryptography", "yaml", "balctl.exchanges.xt", "balctl.exchanges.coinswitch"):
         assert imported(modules, package) == [], package
 
 

@@ -1,4 +1,4 @@
-"""Completion's YAML-free reader of plain profile files agrees with PyYAML, or declines."""
+"""balctl.plainyaml reads plain profile files exactly as PyYAML does, or declines."""
 
 from __future__ import annotations
 
@@ -8,7 +8,30 @@ from pathlib import Path
 import pytest
 import yaml
 
-from balctl.completion import USED_KEYS, quick_entries
+from balctl import plainyaml
+from balctl.completion import USED_KEYS
+from balctl.profiles import _strict_loader
+
+
+def quick_entries(text: str):
+    """What completion gets from the plain reader: `{name: {used key: value}}`, or None."""
+    document = plainyaml.read(text, exact=USED_KEYS)
+    if document is None:
+        return None
+    return {name: {key: used(value) for key, value in (entry or {}).items() if key in USED_KEYS}
+            for name, entry in (document["profiles"] or {}).items()}
+
+
+def used(value: object) -> object:
+    """A value as completion uses it: text, a list of texts; anything else None."""
+    if isinstance(value, list):
+        return [item if isinstance(item, str) else None for item in value]
+    return value if isinstance(value, str) else None
+
+
+def strict(text: str):
+    """The document as the profile loader reads it through PyYAML."""
+    return yaml.load(text, Loader=_strict_loader(yaml))
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "balctl" / "setup" / "config.example.yaml"
 
@@ -73,11 +96,6 @@ def yaml_entries(text: str) -> dict[str, dict[str, object]]:
     """What completion reads through PyYAML, limited to the keys it uses; non-text as None."""
     section = yaml.safe_load(text)["profiles"] or {}  # `profiles:` alone: no profiles either way
 
-    def used(value: object) -> object:
-        if isinstance(value, list):
-            return [item if isinstance(item, str) else None for item in value]
-        return value if isinstance(value, str) else None
-
     return {str(name): {key: used(value) for key, value in (entry or {}).items() if key in USED_KEYS}
             for name, entry in section.items()}
 
@@ -89,23 +107,27 @@ def test_a_plain_file_reads_as_pyyaml_reads_it(name):
     assert quick is not None
     assert quick == yaml_entries(text)
     assert list(quick) == list(yaml_entries(text))  # file order
+    assert plainyaml.read(text) in (None, strict(text))
 
 
 def test_the_example_file_is_read_without_pyyaml():
     text = EXAMPLE.read_text(encoding="utf-8")
     assert quick_entries(text) == yaml_entries(text)
     assert quick_entries(text)["xt"] == {"exchange": "xt", "symbols": ["BTC_USDT", "ETH_USDT"]}
+    assert plainyaml.read(text) == strict(text)  # the loader reads it without PyYAML too
 
 
 def test_the_simulator_file_is_read_without_pyyaml(simulator):
     text = simulator.profiles_yaml()
     assert quick_entries(text) == yaml_entries(text)
+    assert plainyaml.read(text) == strict(text)
     assert list(quick_entries(text)) == list(yaml_entries(text))
 
 
 @pytest.mark.parametrize("name", DECLINED)
 def test_anything_else_is_left_to_pyyaml(name):
     assert quick_entries(DECLINED[name]) is None
+    assert plainyaml.read(DECLINED[name]) is None
 
 
 KEYS = ["okx", "xt-1", "a.b", "x_y", "exchange", "symbols", "exchange", "symbols"]
@@ -144,13 +166,22 @@ def test_random_files_are_read_as_pyyaml_reads_them_or_left_to_it():
     import random
 
     rng = random.Random(16)
-    accepted = 0
+    accepted = exact = 0
     for _ in range(1500):
         text = random_file(rng)
         quick = quick_entries(text)
-        if quick is None:
-            continue
-        accepted += 1
-        assert quick == yaml_entries(text), text  # and PyYAML reads it without an error
-        assert list(quick) == list(yaml_entries(text)), text
-    assert accepted > 300  # the generator does exercise the quick reader
+        if quick is not None:
+            accepted += 1
+            assert quick == yaml_entries(text), text  # and PyYAML reads it without an error
+            assert list(quick) == list(yaml_entries(text)), text
+        document = plainyaml.read(text)
+        if document is not None:
+            exact += 1
+            assert document == strict(text), text
+            assert repr(document) == repr(strict(text)), text  # order, and True is not 1
+    assert accepted > 300 and exact > 200  # the generator does exercise both readers
+
+
+def test_what_pyyaml_refuses_to_read_is_left_to_it():
+    assert plainyaml.read("profiles:\n  a:\n    exchange: ok\x07x\n") is None
+    assert plainyaml.read("\ufeffprofiles:\n  a:\n    exchange: okx\n") is None
