@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from balctl import exchanges
-from balctl.errors import BadResponse, BalctlError, InternalError
+from balctl.errors import BadResponse, BalctlError, InternalError, NetworkError
 from balctl.exchanges import Selection
-from balctl.http import Transport
+from balctl.http import Transport, worst_case_seconds
 from balctl.model import Account, Failure, Report, Snapshot, utc_now
 from balctl.profiles import Profile
 
@@ -75,7 +75,13 @@ def fetch_report(
             if on_done:
                 on_done(profile)
 
-    results = _map_bounded(one, list(profiles), ACCOUNTS_IN_FLIGHT)
+    deadline = run_deadline(transport)
+
+    def late(profile: Profile | BalctlError) -> BalctlError:
+        error = NetworkError(f"no complete answer within the run's deadline of {deadline:g} s")
+        return error.for_account(profile.exchange, profile.name)  # a BalctlError entry is never late
+
+    results = _map_bounded(one, list(profiles), ACCOUNTS_IN_FLIGHT, timeout=deadline, late=late)
     return Report(
         fetched_at=started,
         accounts=[result for result in results if isinstance(result, Snapshot)],
@@ -94,14 +100,24 @@ def _parse(exchange: exchanges.ExchangeModule, bodies: list[Any], *, status: int
                           status=status) from None
 
 
-def _map_bounded(function: Callable[[Any], Any], items: list[Any], limit: int) -> list[Any]:
-    """`map` in order, at most `limit` calls at once; a single item runs on this thread.
+def run_deadline(transport: Transport) -> float | None:
+    """Seconds after which the accounts still fetching are given up (exit 4 for them): the
+    worst case of one account's request chain (http.worst_case_seconds), plus a second."""
+    timeout = getattr(transport, "timeout", None)
+    return None if timeout is None else worst_case_seconds(timeout) + 1.0
+
+
+def _map_bounded(function: Callable[[Any], Any], items: list[Any], limit: int, *,
+                 timeout: float | None = None, late: Callable[[Any], Any] | None = None) -> list[Any]:
+    """`map` in order, at most `limit` calls at once; a single item runs on this thread
+    unless there is a `timeout`.
 
     Daemon threads, not a ThreadPoolExecutor: when one call fails (or on Ctrl-C) the answer
     is known, and the process must not wait at exit for the other requests still in flight.
     Every call is a read, so abandoning one is harmless. The first failure is raised.
+    With `timeout` (seconds for the whole map), an item not done by then is `late(item)`.
     """
-    if len(items) <= 1:
+    if len(items) <= 1 and timeout is None:
         return [function(item) for item in items]
     slots = threading.BoundedSemaphore(limit)
     changed = threading.Condition()
@@ -126,7 +142,11 @@ def _map_bounded(function: Callable[[Any], Any], items: list[Any], limit: int) -
     for index, item in enumerate(items):
         threading.Thread(target=call, args=(index, item), daemon=True, name=f"balctl-{index}").start()
     with changed:
-        changed.wait_for(lambda: failures or len(results) == len(items))
-    if failures:
-        raise failures[0]
-    return [results[index] for index in range(len(items))]
+        changed.wait_for(lambda: failures or len(results) == len(items), timeout=timeout)
+        if failures:
+            raise failures[0]
+        finished = dict(results)
+        if len(finished) < len(items):
+            failures.append(TimeoutError())  # calls not started yet stay unstarted
+    return [finished[index] if index in finished else late(items[index])  # type: ignore[misc]
+            for index in range(len(items))]

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +30,7 @@ from balctl.errors import (
     RateLimited,
     TimestampRejected,
     Unavailable,
+    UsageError,
     status_error_class,
 )
 from balctl.urls import without_userinfo
@@ -37,6 +41,8 @@ CONNECT_TIMEOUT = 5.0
 MAX_ATTEMPTS = 3
 BACKOFF_BASE = 0.5
 RETRY_AFTER_CAP = 10.0
+SERVER_TIME_RANGE_MS = (946_684_800_000, 4_102_444_800_000)
+"""Unix ms of 2000-01-01 and 2100-01-01: a server time outside is no clock to sign with."""
 SKEW_WORTH_CORRECTING_MS = 1000
 """Below this measured offset a CoinSwitch 401 cannot be a clock problem: don't retry it."""
 
@@ -55,24 +61,81 @@ def backoff_delay(attempt: int, retry_after: float | None, rand: Callable[[], fl
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """`Retry-After` as seconds: a number, or an HTTP date; None when absent or unreadable."""
+    """`Retry-After` as seconds: a number, or an HTTP date; None when absent or unreadable
+    (non-ASCII digits, a thousand digits, a date past year 9999 are all just unreadable)."""
     if not value:
         return None
-    if value.strip().isdigit():  # RFC 9110: delay-seconds is a whole number
-        return int(value.strip())
+    text = value.strip()
+    if RETRY_SECONDS.fullmatch(text):  # RFC 9110: delay-seconds is a whole number
+        return int(text)
+    if text.isascii() and text[:1].isdigit():
+        return None  # a number too long to mean anything, or not a whole number
     try:
-        return parsedate_to_datetime(value).timestamp() - time.time()
-    except (TypeError, ValueError):
+        return parsedate_to_datetime(text).timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError, IndexError, AttributeError):
         return None
+
+
+RETRY_SECONDS = re.compile(r"[0-9]{1,9}")
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key written twice makes the answer malformed (which value did the
+    exchange mean?), not silently the last one."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise ValueError("a key appears twice in one object")
+    return document
+
+
+MAX_DEPTH = 32
+"""Nesting levels of an answer: balance answers have about 5. Deeper is refused at once, so
+nothing downstream (native fields, --raw, JSON output) recurses into a hostile depth."""
+
+
 def decode_json(content: bytes) -> Any:
-    """JSON with every non-integer number as `Decimal`: XT sends amounts as JSON numbers."""
-    return json.loads(content.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
+    """JSON with every non-integer number as `Decimal` (XT sends amounts as JSON numbers);
+    ValueError for duplicate keys or nesting deeper than MAX_DEPTH, RecursionError for a
+    depth that the decoder itself cannot take."""
+    document = json.loads(content.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant,
+                          object_pairs_hook=_unique_keys)
+    _check_depth(document)
+    return document
+
+
+def _check_depth(document: Any) -> None:
+    """Iterative, so that checking a deep document cannot itself recurse too deep."""
+    level: list[Any] = [document]
+    for _ in range(MAX_DEPTH):
+        level = [child for node in level
+                 for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())
+                 if isinstance(child, (dict, list))]
+        if not level:
+            return
+    raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+
+
+MAX_TIMEOUT = 600.0
+"""Seconds: no exchange takes ten minutes to answer; `1e10` or `inf` is a typo."""
+
+
+def check_timeout(value: float) -> float:
+    """The per-request timeout, or UsageError for nan, inf, non-positive or absurd values."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise UsageError(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
+                         f"got {value!r}")
+    return float(value)
+
+
+def worst_case_seconds(timeout: float) -> float:
+    """How long one account's request chain can take: MAX_ATTEMPTS attempts, plus one refused
+    timestamp and the server-time request that corrects it, each bounded by `timeout`, plus
+    the waits between attempts (each at most RETRY_AFTER_CAP). README: Timeouts."""
+    return (MAX_ATTEMPTS + 2) * timeout + (MAX_ATTEMPTS - 1) * RETRY_AFTER_CAP
 
 
 class Transport:
@@ -87,7 +150,7 @@ class Transport:
         rand: Callable[[], float] = random.random,
         session: requests.Session | None = None,
     ) -> None:
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self._sleep = sleep or time.sleep  # looked up now, so tests can patch time.sleep
         self._clock_ms = clock_ms
         self._rand = rand
@@ -136,38 +199,95 @@ class Transport:
         return status, body
 
     def _send(self, url: str, headers: dict[str, str], who: str) -> tuple[int, Any, Any]:
-        """One request; returns (status, decoded JSON, headers) or raises a classified error."""
+        """One request, bounded as a whole by `timeout` seconds of wall-clock time;
+        returns (status, decoded JSON, headers) or raises a classified error.
+
+        The socket timeouts alone bound only the gap between two bytes: a server that sends
+        one byte a second, or an endless chunked body, would keep a read alive for hours.
+        So the request runs on a daemon thread and this thread waits `timeout` for it; past
+        that the request is abandoned (its socket shut down, so the thread ends soon).
+        """
         started = time.perf_counter()
         shown = without_userinfo(url)  # -v never logs a proxy password, however short
-        try:
-            # The URL goes out as built: requests leaves `,` and `_` alone in a ready-made
-            # query, whereas `params=` would re-encode it and break the signature.
-            # No redirects: requests would forward the signature, key and passphrase headers
-            # to whatever host (or plain-http URL) a Location names.
-            response = self._session.get(url, headers=headers, allow_redirects=False,
-                                         timeout=(CONNECT_TIMEOUT, self.timeout))
-            content = response.content
-        except requests.ConnectTimeout:
-            log.info("%s: GET %s -> connect timeout after %.0f ms", who, shown, _elapsed_ms(started))
-            raise NetworkError(f"cannot connect to {_host(url)}: no answer within {CONNECT_TIMEOUT:g} s") from None
-        except requests.Timeout:
-            log.info("%s: GET %s -> timeout after %.0f ms", who, shown, _elapsed_ms(started))
-            raise NetworkError(f"no answer within {self.timeout:g} s") from None
-        except requests.RequestException as exc:
-            log.info("%s: GET %s -> %s", who, shown, type(exc).__name__)
-            raise NetworkError(f"cannot connect to {_host(url)}: {_reason(exc)}") from None
-        status = response.status_code
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+        abandoned = threading.Event()
+
+        def work() -> None:
+            try:
+                outcome["value"] = self._receive(url, headers, outcome, abandoned)
+            except BaseException as exc:  # noqa: BLE001  handed to the waiting thread
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=work, daemon=True, name="balctl-request").start()
+        if not done.wait(self.timeout):
+            abandoned.set()
+            _abort(outcome.get("response"))
+            log.info("%s: GET %s -> no complete answer after %.0f ms", who, shown, _elapsed_ms(started))
+            raise NetworkError(f"no answer within {self.timeout:g} s")
+        if "error" in outcome:
+            error = outcome["error"]
+            log.info("%s: GET %s -> %s after %.0f ms", who, shown,
+                     getattr(error, "log_text", type(error).__name__), _elapsed_ms(started))
+            raise error
+        status, content, response_headers = outcome["value"]
         log.info("%s: GET %s -> %d (%.0f ms)", who, shown, status, _elapsed_ms(started))
-        if response.is_redirect:
-            raise BadResponse(f"HTTP {status}: redirected to {_host(response.headers.get('Location', '?'))}; "
+        if status in REDIRECTS and "Location" in response_headers:
+            raise BadResponse(f"HTTP {status}: redirected to {_host(response_headers.get('Location', '?'))}; "
                               "not followed (check base_url)", status=status)
         try:
             body = decode_json(content)
         except (UnicodeDecodeError, ValueError, RecursionError):
             if status == 429 or status >= 500 or status in (401, 403):
-                _check_status(status, response.headers)  # the status says more than the body
+                _check_status(status, response_headers)  # the status says more than the body
             raise BadResponse(f"HTTP {status}: {_describe_non_json(content)}", status=status) from None
-        return status, body, response.headers
+        return status, body, response_headers
+
+    def _receive(self, url: str, headers: dict[str, str], outcome: dict[str, Any],
+                 abandoned: threading.Event) -> tuple[int, bytes, Any]:
+        """The request itself (on the worker thread): status, body bytes (decoded from
+        gzip/deflate, at most MAX_BODY_BYTES) and headers."""
+        try:
+            # The URL goes out as built: requests leaves `,` and `_` alone in a ready-made
+            # query, whereas `params=` would re-encode it and break the signature.
+            # No redirects: requests would forward the signature, key and passphrase headers
+            # to whatever host (or plain-http URL) a Location names.
+            response = self._session.get(url, headers=headers, allow_redirects=False, stream=True,
+                                         timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
+                                         hooks={"response": lambda answer, *args, **kw: _keep(outcome, answer)})
+        except Exception as exc:
+            # Even when not following a redirect, requests parses its Location (for
+            # `response.next`), and a hostile one raises anything from ValueError to
+            # InvalidURL: the answer itself has arrived, and is what counts.
+            if "response" not in outcome:
+                error = self._network_error(url, exc)
+                if error is None:
+                    raise
+                raise error from None
+            response = outcome["response"]
+        outcome["response"] = response
+        try:
+            status = response.status_code
+            if status in REDIRECTS:
+                return status, b"", response.headers  # never followed: the body does not matter
+            return status, _read_body(response, status, abandoned, self.timeout), response.headers
+        finally:
+            response.close()
+
+    def _network_error(self, url: str, exc: Exception) -> NetworkError | None:
+        """The classified error for a request that got no answer; None if `exc` is not a
+        network problem (a bug: the caller re-raises it)."""
+        if isinstance(exc, requests.ConnectTimeout):
+            connect = min(CONNECT_TIMEOUT, self.timeout)
+            return _logged(NetworkError(f"cannot connect to {_host(url)}: no answer within {connect:g} s"),
+                           "connect timeout")
+        if isinstance(exc, requests.Timeout):
+            return _logged(NetworkError(f"no answer within {self.timeout:g} s"), "timeout")
+        if isinstance(exc, requests.RequestException):
+            return _logged(NetworkError(f"cannot connect to {_host(url)}: {_reason(exc)}"), type(exc).__name__)
+        return None
 
     def clock_offset_ms(self, exchange: ModuleType, profile: Any) -> int:
         """The exchange's clock minus ours, in ms, from its public time endpoint (one request,
@@ -178,8 +298,12 @@ class Transport:
         _check_status(status, headers)
         try:
             server_ms = exchange.parse_server_time(body)
-        except (KeyError, IndexError, TypeError, ValueError):
+        except (KeyError, IndexError, TypeError, ValueError, OverflowError, ArithmeticError):
             raise BadResponse(f"HTTP {status}: unexpected server-time response", status=status) from None
+        if not isinstance(server_ms, int) or not SERVER_TIME_RANGE_MS[0] <= server_ms < SERVER_TIME_RANGE_MS[1]:
+            # a year-10000 (or negative) timestamp would not even format into a signature
+            raise BadResponse(f"HTTP {status}: server time out of range (not between 2000 and 2100); not used",
+                              status=status)
         return server_ms - (before + after) // 2
 
     def remember_offset(self, profile: Any, offset_ms: int) -> None:
@@ -211,6 +335,70 @@ def _check_status(status: int, headers: Any) -> None:
     if issubclass(kind, NetworkError):
         raise kind(message, status=status, retry_after=parse_retry_after(headers.get("Retry-After")))
     raise kind(message, status=status)
+
+
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_BODY_BYTES = 2 * 1024 * 1024
+"""A balance answer is kilobytes (OKX with every currency: ~200 kB); more is not one, and
+decoded into Python objects it would cost many times its size in memory."""
+READ_CHUNK = 64 * 1024
+
+
+def _read_body(response: requests.Response, status: int, abandoned: threading.Event, timeout: float) -> bytes:
+    """The body, decoded (gzip, deflate), refused past MAX_BODY_BYTES before it is all read:
+    a 1 MB gzip bomb stops at 2 MB of output, not 2 GB. urllib3 (>= 2.6) decodes chunk by
+    chunk, so no single read expands a bomb in memory."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isascii() and declared.isdigit() and len(declared) < 20 and int(declared) > MAX_BODY_BYTES:
+        raise _too_large(status)
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        for chunk in response.iter_content(READ_CHUNK):
+            if abandoned.is_set():  # nobody waits for this answer any more
+                raise NetworkError("abandoned")
+            total += len(chunk)
+            if total > MAX_BODY_BYTES:
+                raise _too_large(status)
+            chunks.append(chunk)
+    except requests.exceptions.ContentDecodingError:
+        raise _logged(BadResponse(f"HTTP {status}: body does not decode as its Content-Encoding says",
+                                  status=status), "bad content encoding") from None
+    except (requests.RequestException, OSError) as exc:  # read timeout, connection reset mid-body
+        text = str(exc)
+        if "timed out" in text.lower():
+            raise _logged(NetworkError(f"no answer within {timeout:g} s"), "timeout") from None
+        raise _logged(NetworkError(f"HTTP {status}: the answer broke off ({_reason(exc)})"),
+                      type(exc).__name__) from None
+    return b"".join(chunks)
+
+
+def _keep(outcome: dict[str, Any], response: requests.Response) -> requests.Response:
+    outcome["response"] = response
+    return response
+
+
+def _too_large(status: int) -> BadResponse:
+    return _logged(BadResponse(f"HTTP {status}: answer larger than {MAX_BODY_BYTES // (1024 * 1024)} MB; "
+                               "not a balance answer, not read further", status=status), "too large")
+
+
+def _logged(error: Any, text: str) -> Any:
+    """What -v says about a failed request (never the message, which may quote the server)."""
+    error.log_text = text
+    return error
+
+
+def _abort(response: Any) -> None:
+    """Wake a worker blocked on an abandoned response's socket: shutdown, not close, is what
+    interrupts a recv() in progress on another thread."""
+    connection = getattr(getattr(response, "raw", None), "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _new_session() -> requests.Session:

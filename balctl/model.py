@@ -7,6 +7,7 @@ unchanged; `""` (OKX: not applicable) becomes `None`. Nothing here knows any exc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -43,6 +44,9 @@ SUMMARY_FIELDS: tuple[str, ...] = ("equity", "loan", *RISK_FIELDS)
 
 FORMULA_START = ("=", "+", "-", "@")
 """Spreadsheets run a cell starting with these (or tab/CR, which codes cannot hold anyway)."""
+
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""An amount as exchanges write it: ASCII digits, an optional point and exponent."""
 
 MAX_PLACES = 100
 """No real balance has 100 digits before or after the point."""
@@ -228,6 +232,10 @@ def amount(value: Any, *, field_name: str = "amount") -> Decimal | None:
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, (int, str)):
+        if isinstance(value, str) and not DECIMAL_TEXT.fullmatch(value.strip()):
+            # Decimal() would take `1_000`, Arabic-Indic or full-width digits, `Infinity`:
+            # no exchange writes amounts like that, so such an answer is not the exchange's
+            raise BadResponse(f"{field_name} is not a number: {value[:40]!r}")
         try:
             result = Decimal(value.strip() if isinstance(value, str) else value)
         except InvalidOperation:

@@ -117,7 +117,7 @@ def test_all_fetches_at_most_sixteen_accounts_at_once_and_reports_in_profile_ord
 
     def answer(request):
         with overlap:
-            time.sleep(0.1)
+            time.sleep(0.3)  # long enough for 16 accounts (each request on its own thread) to meet
         return 200, {}, body
 
     responses.add_callback(responses.GET, "https://www.okx.com/api/v5/account/balance", callback=answer)
