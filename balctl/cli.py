@@ -24,7 +24,7 @@ from typer.core import TyperGroup
 from balctl import __version__, runner
 from balctl.errors import BalctlError, ExitCode, InternalError, UsageError
 from balctl.exchanges import EXCHANGES, Exchange, Selection
-from balctl.messages import report_error, stderr_line
+from balctl.messages import guard_streams, report_error, stderr_line
 from balctl.runner import DEFAULT_TIMEOUT, RunOptions
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ class BalctlGroup(TyperGroup):
             raise
 
     def invoke(self, ctx: typer.Context) -> Any:
+        guard_streams()  # `balctl demo >&-`: a closed stdout or stderr is not a crash
         try:
             return super().invoke(ctx)
         except BalctlError as exc:

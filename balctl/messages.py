@@ -6,10 +6,12 @@ pipeline and the watch loop all speak through here, so the format is defined onc
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 
-from balctl.errors import BalctlError, InternalError, redact
+from balctl.errors import BalctlError, InternalError, UsageError, redact
 from balctl.sanitize import LINE_LIMIT, terminal_text
 
 
@@ -22,8 +24,7 @@ def report_error(exc: BalctlError) -> None:
     if isinstance(exc, InternalError) and exc.__cause__ is not None and os.environ.get("BALCTL_DEBUG") == "1":
         import traceback
 
-        sys.stderr.write(redact("".join(traceback.format_exception(exc.__cause__))))
-        sys.stderr.flush()
+        _write_stderr(redact("".join(traceback.format_exception(exc.__cause__))))
         return
     stderr_line(f"balctl: {exc.line()}")
     if exc.hint:
@@ -38,8 +39,7 @@ def report_warning(exchange: str, profile: str, text: str) -> None:
 def stderr_line(line: str) -> None:
     """One line, redacted, then made safe for a terminal: the line may quote an exchange
     message, a header, a profile name or a path (balctl.sanitize)."""
-    sys.stderr.write(terminal_text(redact(line), LINE_LIMIT) + "\n")
-    sys.stderr.flush()
+    _write_stderr(terminal_text(redact(line), LINE_LIMIT) + "\n")
 
 
 def enable_request_log() -> None:
@@ -50,10 +50,63 @@ def enable_request_log() -> None:
         """Writes to whatever `sys.stderr` is now (not when -v was parsed), redacted."""
 
         def emit(self, record: logging.LogRecord) -> None:
-            sys.stderr.write(terminal_text(redact(f"balctl: {record.getMessage()}"), LINE_LIMIT) + "\n")
+            _write_stderr(terminal_text(redact(f"balctl: {record.getMessage()}"), LINE_LIMIT) + "\n")
 
     handler = StderrRedacting()
     logger = logging.getLogger("balctl")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
+
+
+def _write_stderr(text: str) -> None:
+    """stderr closed (`2>&-`) or full (`2>/dev/full`): nothing can be said, and saying so
+    must not turn the run into a crash; the exit code still tells."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        silence(2)
+
+
+def write_output(out: object, text: str) -> None:
+    """Write (and flush) data to stdout; a closed or full stdout is exit 2 with one line.
+    A closed pipe (`| head`) stays BrokenPipeError: the CLI makes that a quiet exit 0."""
+    try:
+        out.write(text)  # type: ignore[attr-defined]
+        out.flush()  # type: ignore[attr-defined]
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:
+        silence(1)  # the unwritten buffer must not fail again when Python exits (status 120)
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise UsageError(f"cannot write the output to stdout: {reason}") from None
+
+
+def guard_streams() -> None:
+    """`balctl >&-` and `balctl 2>&-` start Python with sys.stdout or sys.stderr None:
+    stdout then refuses writes with a clear error (exit 2); stderr goes nowhere."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115  lives as long as the process
+    if sys.stdout is None:
+        sys.stdout = ClosedStdout()
+
+
+class ClosedStdout(io.TextIOBase):
+    """Stands in for a stdout that was closed before balctl started."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it was closed before balctl started")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def silence(fd: int) -> None:
+    """Point a standard descriptor at /dev/null, so that Python's final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except OSError:
+        pass

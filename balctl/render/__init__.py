@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from balctl.messages import write_output
+
 if TYPE_CHECKING:
     from balctl.model import Report, Snapshot
 
@@ -65,15 +67,13 @@ def parse_columns(text: str) -> tuple[tuple[str, ...], bool]:
 def render_snapshot(snapshot: Snapshot, fmt: str, out: TextIO, *, raw: bool = False,
                     table: TableOptions | None = None) -> None:
     """One account, as an exchange command prints it."""
-    out.write(_renderer(fmt, "snapshot")(snapshot, raw=raw, out=out, **_table_options(fmt, table)))
-    out.flush()
+    write_output(out, _renderer(fmt, "snapshot")(snapshot, raw=raw, out=out, **_table_options(fmt, table)))
 
 
 def render_report(report: Report, fmt: str, out: TextIO, *, raw: bool = False,
                   table: TableOptions | None = None) -> None:
     """Several accounts and their failures, as `balctl all` and `balctl demo` print them."""
-    out.write(_renderer(fmt, "report")(report, raw=raw, out=out, **_table_options(fmt, table)))
-    out.flush()
+    write_output(out, _renderer(fmt, "report")(report, raw=raw, out=out, **_table_options(fmt, table)))
 
 
 def _table_options(fmt: str, table: TableOptions | None) -> dict[str, TableOptions]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from balctl.errors import BalctlError
+from balctl.messages import write_output
 from balctl.sanitize import json_escape, terminal_text
 from balctl.urls import UrlRefused, parse_base_url, without_userinfo
 
@@ -36,8 +37,7 @@ def render_profiles(profiles: Iterable[Any], fmt: str, out: TextIO, *, source: A
         text = table_text(rows, out, source=source)
     else:  # the CLI allows table and json only; reaching here is a bug
         raise ValueError(f"balctl profiles cannot print {fmt!r}")
-    out.write(text)
-    out.flush()
+    write_output(out, text)
 
 
 def profile_document(profile: Any) -> dict[str, Any]:
