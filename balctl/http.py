@@ -214,6 +214,7 @@ class Transport:
         abandoned = threading.Event()
 
         def work() -> None:
+            _worker.outcome = outcome
             try:
                 outcome["value"] = self._receive(url, headers, outcome, abandoned)
             except BaseException as exc:  # noqa: BLE001  handed to the waiting thread
@@ -224,7 +225,7 @@ class Transport:
         threading.Thread(target=work, daemon=True, name="balctl-request").start()
         if not done.wait(self.timeout):
             abandoned.set()
-            _abort(outcome.get("response"))
+            _abort(outcome)
             log.info("%s: GET %s -> no complete answer after %.0f ms", who, shown, _elapsed_ms(started))
             raise NetworkError(f"no answer within {self.timeout:g} s")
         if "error" in outcome:
@@ -389,22 +390,60 @@ def _logged(error: Any, text: str) -> Any:
     return error
 
 
-def _abort(response: Any) -> None:
-    """Wake a worker blocked on an abandoned response's socket: shutdown, not close, is what
-    interrupts a recv() in progress on another thread."""
-    connection = getattr(getattr(response, "raw", None), "_connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+def _abort(outcome: dict[str, Any]) -> None:
+    """Wake a worker blocked on an abandoned request's socket: shutdown, not close, is what
+    interrupts a recv() in progress on another thread. The socket is the one the connection
+    reported (_tracked_pools), else the one under the response's body."""
+    raw = getattr(outcome.get("response"), "raw", None)
+    candidates = (
+        outcome.get("socket"),
+        getattr(getattr(raw, "_connection", None), "sock", None),
+        getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None),
+    )
+    for sock in candidates:
+        if isinstance(sock, socket.socket):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+
+
+_worker = threading.local()
+"""On a request's worker thread: `outcome`, the dict its waiting thread reads."""
+
+
+def _tracked_pools() -> dict[str, type]:
+    """urllib3 pools whose connections tell the worker thread their socket as soon as the
+    request is sent, so that an abandoned request can be interrupted while it still waits
+    for the status line and headers (before any response object exists)."""
+    import urllib3
+
+    def tracked(base: type) -> type:
+        class Tracked(base):  # type: ignore[misc, valid-type]
+            def request(self, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    return super().request(*args, **kwargs)
+                finally:
+                    outcome = getattr(_worker, "outcome", None)
+                    if outcome is not None and self.sock is not None:
+                        outcome["socket"] = self.sock
+        return Tracked
+
+    class Pool(urllib3.HTTPConnectionPool):
+        ConnectionCls = tracked(urllib3.connection.HTTPConnection)
+
+    class SecurePool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = tracked(urllib3.connection.HTTPSConnection)
+
+    return {"http": Pool, "https": SecurePool}
 
 
 def _new_session() -> requests.Session:
     session = requests.Session()
     # `balctl all` runs up to 16 accounts at once, often against one host.
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    adapter.poolmanager.pool_classes_by_scheme = _tracked_pools()
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = "balctl"

@@ -205,6 +205,7 @@ class Outcome:
 
 @pytest.fixture(scope="module")
 def hostile():
+    bomb_member()  # made once, before any request waits for it
     server = HostileServer()
     yield server
     server.close()
@@ -407,12 +408,31 @@ SLOW = [
 def test_a_slow_endless_or_huge_answer_is_bounded(server, tmp_path, no_sleep, answer, exit_code):
     server.answer = answer
     config = profile_file(tmp_path, "profiles:\n" + okx_profile(server.url))
-    outcome = run(tmp_path, "okx", "--timeout", "1", config=config)
-    # worst case with --timeout 1: 3 attempts of at most 1 s each (waits patched away)
-    check(outcome, exit_code, max_seconds=15)
+    timeout = "1" if exit_code == 4 else "5"  # a huge answer is refused long before 5 s
+    outcome = run(tmp_path, "okx", "--timeout", timeout, config=config)
+    # worst case: 3 attempts of at most --timeout each (the waits are patched away)
+    check(outcome, exit_code, max_seconds=20)
     assert one_line_errors(outcome.stderr)[0] in (
         "balctl: okx (okx): no answer within 1 s",
         "balctl: okx (okx): HTTP 200: answer larger than 2 MB; not a balance answer, not read further")
+
+
+@pytest.mark.parametrize("answer", [drip(json.dumps(OKX_OK).encode() * 50, 0.05), drip_headers(0.05)],
+                         ids=["body", "headers"])
+def test_an_abandoned_request_does_not_keep_its_thread(server, tmp_path, no_sleep, answer):
+    """Past the timeout the request's socket is shut down, so its worker thread ends too
+    (it matters for `serve` and `--watch`, which live on)."""
+    server.answer = answer
+    outcome = run(tmp_path, "okx", "--timeout", "1", config=profile_file(tmp_path, "profiles:\n" + okx_profile(server.url)))
+    check(outcome, 4, max_seconds=15)
+
+    def workers() -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread.name == "balctl-request"]
+
+    deadline = time.monotonic() + 10  # generous: a loaded machine
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert workers() == []
 
 
 @pytest.mark.parametrize("answer", [
