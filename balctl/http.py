@@ -157,8 +157,17 @@ class Transport:
         self._session = session or _new_session()
         self._offsets: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._in_flight: dict[int, dict[str, Any]] = {}
 
     def close(self) -> None:
+        """End the run: requests still in flight (accounts past the run's deadline) are cut
+        off, and no new request or retry is sent from a thread that outlived the run."""
+        self._closed.set()
+        with self._lock:
+            in_flight = list(self._in_flight.values())
+        for outcome in in_flight:
+            _abort(outcome)
         self._session.close()
 
     def get_json(self, exchange: ModuleType, profile: Any, path: str) -> tuple[int, Any]:
@@ -177,7 +186,7 @@ class Transport:
                 self._correct_clock(exchange, profile, exc)
                 corrected = True
             except NetworkError as exc:
-                if attempt >= MAX_ATTEMPTS:
+                if attempt >= MAX_ATTEMPTS or self._closed.is_set():
                     raise
                 delay = backoff_delay(attempt, exc.retry_after, self._rand)
                 log.info("%s: retrying in %.1f s (attempt %d of %d) after: %s",
@@ -207,6 +216,8 @@ class Transport:
         So the request runs on a daemon thread and this thread waits `timeout` for it; past
         that the request is abandoned (its socket shut down, so the thread ends soon).
         """
+        if self._closed.is_set():
+            raise NetworkError("the run ended before this request was sent")
         started = time.perf_counter()
         shown = without_userinfo(url)  # -v never logs a proxy password, however short
         outcome: dict[str, Any] = {}
@@ -222,8 +233,15 @@ class Transport:
             finally:
                 done.set()
 
-        threading.Thread(target=work, daemon=True, name="balctl-request").start()
-        if not done.wait(self.timeout):
+        with self._lock:
+            self._in_flight[id(outcome)] = outcome
+        try:
+            threading.Thread(target=work, daemon=True, name="balctl-request").start()
+            finished = done.wait(self.timeout)
+        finally:
+            with self._lock:
+                self._in_flight.pop(id(outcome), None)
+        if not finished:
             abandoned.set()
             _abort(outcome)
             log.info("%s: GET %s -> no complete answer after %.0f ms", who, shown, _elapsed_ms(started))

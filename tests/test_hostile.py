@@ -476,7 +476,7 @@ def test_all_has_an_overall_deadline(server, tmp_path, monkeypatch):
     server.answer = answer
     slow = okx_profile(server.url, "slow").replace("okx-key-0001", "slow-key")
     config = profile_file(tmp_path, "profiles:\n" + okx_profile(server.url) + slow)
-    outcome = run(tmp_path, "all", "-o", "csv", "--timeout", "30", config=config)
+    outcome = run(tmp_path, "all", "-o", "csv", "--timeout", "5", config=config)
     check(outcome, 6, max_seconds=10, appended=True)
     assert outcome.stderr == "balctl: okx (slow): no complete answer within the run's deadline of 1.5 s\n"
     assert [line.split(",")[1] for line in outcome.stdout.splitlines()[1:]] == ["okx"]
@@ -644,3 +644,15 @@ def test_the_gzip_bomb_helper_really_is_one():
     member = bomb_member()
     assert len(member) < 128 * 1024
     assert len(zlib.decompressobj(31).decompress(member)) == 64 << 20
+
+
+def test_no_request_leaves_after_the_run_ends(server, tmp_path, monkeypatch):
+    """An account given up at the deadline is cut off when the run ends, and its thread
+    sends no retry afterwards (it would land in whatever the process does next)."""
+    monkeypatch.setattr("balctl.fetch.run_deadline", lambda transport: 0.5)
+    server.answer = drip(json.dumps(OKX_OK).encode(), 0.5)
+    config = profile_file(tmp_path, "profiles:\n" + okx_profile(server.url))
+    outcome = run(tmp_path, "all", "--timeout", "1", config=config)  # left alone: a retry at ~1.5 s
+    check(outcome, 4, max_seconds=10)
+    time.sleep(2)  # a retry would have been sent by now (the back-off starts at 0.5 s)
+    assert len(server.requests) == 1
