@@ -29,7 +29,7 @@ import pytest
 
 from balctl.sanitize import UNSAFE
 from balctl.simulator import credentials
-from tests.conftest import invoke
+from tests.helpers import invoke
 
 MEMORY_BOUND = 150 * 1024 * 1024
 """Peak memory of a run against any hostile answer (issue 17)."""
