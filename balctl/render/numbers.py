@@ -11,6 +11,7 @@ significant digits instead (0.00004167 USDT shows as 0.000042, not 0.00).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
@@ -76,7 +77,12 @@ def show(value: Decimal | None, *, places: int | None, fixed: bool = False) -> S
 
 
 def _quantize(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), context=_CONTEXT)
+    return value.quantize(_quantum(places), context=_CONTEXT)
+
+
+@functools.lru_cache(maxsize=None)
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
 
 
 def align(texts: Sequence[str]) -> list[str]:

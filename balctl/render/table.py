@@ -86,6 +86,8 @@ class Page:
     width: int | None
     """Screen cells available; None: a pipe without COLUMNS, never wrapped."""
     options: TableOptions
+    color: bool = False
+    """Styles are drawn only when they will be printed."""
     lines: list[Line] = field(default_factory=list)
     rounded: bool = False
 
@@ -114,7 +116,8 @@ def report(report: Report, *, raw: bool = False, out: TextIO | None = None,
 def report_text(accounts: Sequence[Snapshot], *, totals: bool, out: TextIO | None,
                 options: TableOptions | None) -> str:
     options = options or TableOptions()
-    page = Page(layout_width(out), options)
+    color = wants_color(out, options.color)
+    page = Page(layout_width(out), options, color)
     for index, account in enumerate(accounts):
         if index:
             page.lines.append([])
@@ -124,7 +127,7 @@ def report_text(accounts: Sequence[Snapshot], *, totals: bool, out: TextIO | Non
         _totals(page, accounts)
     if page.rounded:
         page.text(ROUNDED_NOTE, FAINT)
-    return styled(page.lines, wants_color(out, options.color))
+    return styled(page.lines, color)
 
 
 def styled(lines: list[Line], color: bool) -> str:
@@ -135,6 +138,11 @@ def styled(lines: list[Line], color: bool) -> str:
                            for text, style in line).rstrip() + "\n" for line in lines)
 
 
+def width_of(text: str) -> int:
+    """Screen cells: an ASCII string (every number, most codes) is as wide as it is long."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
 def wrap_words(text: str, width: int | None) -> list[str]:
     """`text` on lines of at most `width` cells, broken between words only (a word longer
     than the width keeps its own line: it may overflow, never split)."""
@@ -142,7 +150,7 @@ def wrap_words(text: str, width: int | None) -> list[str]:
         return [text]
     lines: list[str] = []
     for word in text.split(" "):
-        if lines and cell_len(lines[-1]) + 1 + cell_len(word) <= width:
+        if lines and width_of(lines[-1]) + 1 + width_of(word) <= width:
             lines[-1] += " " + word
         else:
             lines.append(word)
@@ -211,7 +219,7 @@ class Column:
 
     @property
     def width(self) -> int:
-        return max((cell_len(cell) for cell in self.cells), default=0)
+        return max((width_of(cell) for cell in self.cells), default=0)
 
 
 def _column(page: Page, name: str, rows: Sequence[Balance],
@@ -283,10 +291,13 @@ def _grid(page: Page, columns: list[Column]) -> list[str]:
     for row in range(height):
         page.lines.append(_row(frame.heading, [(lines[row], BOLD) for lines in headings]))
     page.lines.append(_rule(frame.under_heading, widths, frame.padding))
-    rows = len(columns[0].cells) if columns else 0
     padded = [[_pad(cell, width, column.numeric) for cell in column.cells] for column, width in zip(shown, widths)]
-    for index in range(rows):
-        page.lines.append(_row(frame.body, [(cells[index], column.styles[index]) for cells, column in zip(padded, shown)]))
+    if page.color:
+        for index, cells in enumerate(zip(*padded)):
+            page.lines.append(_row(frame.body, [(cell, column.styles[index]) for cell, column in zip(cells, shown)]))
+    else:  # the same text without styles: one string per row (1,000-row tables, benchmarks/)
+        left, between, right = frame.body
+        page.lines += [[(left + between.join(cells) + right, None)] for cells in zip(*padded)]
     if frame.bottom:
         page.lines.append(_rule(frame.bottom, widths, frame.padding))
     return layout.hidden
@@ -299,7 +310,7 @@ def _heading(column: Column, width: int) -> list[str]:
 
 def _pad(text: str, width: int, right: bool) -> str:
     """Numbers arrive aligned on the point: padding on the left keeps them so."""
-    blank = " " * (width - cell_len(text))
+    blank = " " * (width - width_of(text))
     return blank + text if right else text + blank
 
 
@@ -389,7 +400,7 @@ def _pack(items: list[tuple[str, Line]], width: int | None) -> list[Line]:
     lines: list[Line] = [[(INDENT, None)]]
     used = len(INDENT)
     for index, (separator, item) in enumerate(items):
-        size = sum(cell_len(text) for text, _ in item)
+        size = sum(width_of(text) for text, _ in item)
         if index and (separator == NEW_LINE or width is not None and used + len(separator) + size > width):
             lines.append([(INDENT, None)])
             used = len(INDENT)
