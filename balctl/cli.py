@@ -672,7 +672,11 @@ def _silence_stdout() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    only_command(app, command_asked_for(sys.argv[1:], os.environ))(prog_name="balctl")
+    args, asked = sys.argv[1:], command_asked_for(sys.argv[1:], os.environ)
+    if asked is None and args in ([], ["--help"], ["-h"]):  # the command list, or `balctl <TAB>`
+        listing_only(app)(prog_name="balctl")
+    else:
+        only_command(app, asked)(prog_name="balctl")
 
 
 def command_asked_for(args: list[str], environ: Any) -> str | None:
@@ -686,6 +690,30 @@ def command_asked_for(args: list[str], environ: Any) -> str | None:
         words = typed.split()
         return words[1] if len(words) > 2 or (len(words) == 2 and typed.endswith(" ")) else None
     return args[0] if args and not args[0].startswith("-") else None
+
+
+def listing_only(typer_app: typer.Typer) -> typer.Typer:
+    """`typer_app` whose commands have their names and help but none of their options.
+
+    `balctl --help` lists the commands and `balctl <TAB>` completes their names: neither
+    needs the options that building every command converts (issue 16). The commands of
+    this copy never run: either listing ends the process first.
+    """
+    narrowed = copy.copy(typer_app)
+    narrowed.registered_commands = [_listed(info) for info in typer_app.registered_commands]
+    return narrowed
+
+
+def _listed(info: Any) -> Any:
+    """A copy of a command's registration whose callback has its name and doc, no options."""
+    def listed() -> None:
+        raise InternalError("a command of the --help listing ran")
+
+    listed.__name__ = getattr(info.callback, "__name__", "listed")
+    listed.__doc__ = getattr(info.callback, "__doc__", None)
+    entry = copy.copy(info)
+    entry.callback = listed
+    return entry
 
 
 def only_command(typer_app: typer.Typer, name: str | None) -> typer.Typer:

@@ -48,3 +48,21 @@ def test_a_command_name_then_its_help(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Usage: balctl xt [OPTIONS]")
     assert "--symbol" in done.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], []])
+def test_the_command_list_is_the_same_without_building_options(args):
+    from typer.testing import CliRunner
+
+    from balctl.cli import listing_only
+
+    full, listed = CliRunner().invoke(app, args), CliRunner().invoke(listing_only(app), args)
+    assert (listed.exit_code, listed.stdout, listed.stderr) == (full.exit_code, full.stdout, full.stderr)
+    shown = listed.stdout + listed.stderr  # `balctl` alone shows the help on stderr, exit 2
+    assert "Commands:" in shown and "  okx " in shown
+
+
+def test_completing_a_command_name_lists_every_command():
+    done = run_balctl(env={"_BALCTL_COMPLETE": "complete_bash", "COMP_WORDS": "balctl ", "COMP_CWORD": "1"})
+    assert done.returncode == 0, done.stderr
+    assert {"okx", "xt", "coinswitch", "all", "profiles", "demo"} <= set(done.stdout.split())
