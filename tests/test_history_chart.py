@@ -109,3 +109,11 @@ def test_no_color_on_a_terminal_means_plain_characters(terminal_of, tmp_path):
     assert "\x1b" not in text and not any(0x2800 <= ord(c) <= 0x28FF for c in text)
     assert max(map(len, text.splitlines())) <= 80
     assert text.splitlines()[-1] == " ** okx · trading   ++ sub · trading"
+
+
+def test_ticks_say_seconds_when_the_span_is_short():
+    from balctl.history.chart import time_ticks
+
+    start = T0.timestamp()
+    assert time_ticks(start, start + 90, count=4)[1] == ["00:00:00", "00:00:30", "00:01:00", "00:01:30"]
+    assert time_ticks(start, start + 40 * 86400, count=2)[1] == ["2026-01-01", "2026-02-10"]

@@ -227,3 +227,14 @@ def test_long_names_wrap_inside_their_column_at_80_columns():
     assert max(map(len, lines)) <= 80
     assert [line.split("   ")[0].strip() for line in lines[2:]] == [
         "long-profile-name-number-one", "trading-account · USDT"]
+
+
+def test_a_row_without_changes_is_one_line():
+    from balctl.history.view import aligned
+
+    rows = [("okx · trading", "USD", "1.00", [("–", "")] * 4), ("xt · lever", "USDT", "2.00", [("+1.00", "+100.00%")] * 4)]
+    assert [line.rstrip() for line in aligned(rows, 80)][2:] == [
+        " okx · trading   USD      1.00          –          –          –          –",
+        " xt · lever      USDT     2.00      +1.00      +1.00      +1.00      +1.00",
+        "                                 +100.00%   +100.00%   +100.00%   +100.00%",
+    ]

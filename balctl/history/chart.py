@@ -124,7 +124,7 @@ def thin(segment: list[tuple[float, float]], low: float, high: float, columns: i
 def time_ticks(low: float, high: float, *, count: int) -> tuple[list[float], list[str]]:
     """Evenly spaced ticks labelled in UTC: dates for a long span, date and time otherwise."""
     span = high - low
-    form = "%Y-%m-%d" if span > 20 * 86400 else "%m-%d %H:%M"
+    form = "%Y-%m-%d" if span > 20 * 86400 else "%m-%d %H:%M" if span > 2 * 3600 else "%H:%M:%S"
     if span <= 0:
         return [low], [_utc(low, "%m-%d %H:%M")]
     ticks = [low + span * step / (count - 1) for step in range(count)]

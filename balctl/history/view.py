@@ -147,7 +147,9 @@ def aligned(rows: list[tuple[str, str, str, list[tuple[str, str]]]], width: int)
     for name, unit, latest, cells in rows:
         names = wrap(name, name_width)
         lines.append(line([names[0], unit, latest, *(amount for amount, _ in cells)]))
-        lines.append(line([names[1] if len(names) > 1 else "", "", "", *(percent for _, percent in cells)]))
+        second = line([names[1] if len(names) > 1 else "", "", "", *(percent for _, percent in cells)])
+        if second.strip():  # no percentages (a young history) and a short name: one line
+            lines.append(second)
         lines += [line([more, "", ""] + [""] * len(cells)) for more in names[2:]]
     return lines
 
