@@ -163,11 +163,15 @@ def row(market: str | None, asset: str, source: dict[str, Any], fields: dict[str
 def expected(exchange: str, *, ccy: tuple[str, ...] = (), symbols: tuple[str, ...] = (),
              profile: str | None = None) -> dict[str, Any]:
     """The snapshot document (without `fetched_at`) for the simulator's sample account
-    (profile `okx-margin`: its OKX margin account)."""
+    (profile `okx-margin`: its OKX margin account; `okx-spot`: its Spot-mode account)."""
     breakdown: list[dict[str, Any]] = []
     if exchange == "okx":
-        top = accounts.okx_margin_account() if profile == "okx-margin" else accounts.okx_account()
-        details = [d for d in top["details"] if not ccy or d["ccy"] in ccy]
+        top = {"okx-margin": accounts.okx_margin_account, "okx-spot": accounts.okx_spot_account}.get(
+            profile or "", accounts.okx_account)()
+        if ccy:
+            details = [d for d in top["details"] if d["ccy"] in ccy]
+        else:  # like OKX, a currency with eq and cashBal both zero is answered only when asked for
+            details = [d for d in top["details"] if Decimal(d["eq"]) or Decimal(d["cashBal"])]
         rows = [row(None, d["ccy"], d, OKX_FIELDS) for d in details]
         risk = {name: amount_text(top[field]) for name, field in OKX_RISK.items()}
         summary = {"equity": top["totalEq"], "loan": None, **risk, "unit": "USD",

@@ -12,7 +12,7 @@ from balctl.render.csv import HEADER
 from balctl.simulator import Fault
 from tests.helpers import invoke, run_balctl
 
-PROFILES = ["okx", "okx-demo", "xt", "coinswitch", "okx-margin"]
+PROFILES = ["okx", "okx-demo", "xt", "coinswitch", "okx-margin", "okx-spot"]
 
 
 def test_all_prints_every_profile_in_file_order(simulator, sim_config):
@@ -23,7 +23,8 @@ def test_all_prints_every_profile_in_file_order(simulator, sim_config):
     document = json.loads(result.stdout)
     assert list(document) == ["fetched_at", "accounts", "errors", "warnings", "alerts"]
     assert [a["profile"] for a in document["accounts"]] == PROFILES
-    assert [a["account"] for a in document["accounts"]] == ["trading", "trading", "lever", "futures", "trading"]
+    assert [a["account"] for a in document["accounts"]] == ["trading", "trading", "lever", "futures", "trading",
+                                                            "trading"]
     assert document["errors"] == []
     assert document["warnings"] == []
     assert result.stderr == ""
@@ -49,7 +50,7 @@ def test_partial_failure_prints_the_good_accounts_and_exits_6(simulator, sim_con
     result = invoke("all", "-c", str(sim_config), "-o", "json")
     assert result.exit_code == 6
     document = json.loads(result.stdout)
-    assert [a["profile"] for a in document["accounts"]] == ["okx", "okx-demo", "coinswitch", "okx-margin"]
+    assert [a["profile"] for a in document["accounts"]] == ["okx", "okx-demo", "coinswitch", "okx-margin", "okx-spot"]
     [error] = document["errors"]
     assert error["profile"] == "xt" and error["exchange"] == "xt"
     assert (error["kind"], error["code"]) == ("auth", "AUTH_101")
@@ -73,7 +74,7 @@ def test_every_account_failing_differently_exits_6(simulator, sim_config):
     assert result.exit_code == 6
     assert result.stdout == ""  # nothing fetched, nothing printed
     errors = [line for line in result.stderr.splitlines() if line.startswith("balctl: ")]
-    assert [line.split(" ")[1] for line in errors] == ["okx", "okx", "xt", "coinswitch", "okx"]
+    assert [line.split(" ")[1] for line in errors] == ["okx", "okx", "xt", "coinswitch", "okx", "okx"]
 
 
 def test_table_has_one_table_per_account_and_totals_per_unit(simulator, sim_config):
@@ -86,7 +87,7 @@ def test_table_has_one_table_per_account_and_totals_per_unit(simulator, sim_conf
     document = json.loads(invoke("all", "-c", str(sim_config), "-o", "json").stdout)
     by_unit = {}
     for account in document["accounts"]:
-        if account["profile"] in ("okx-demo", "okx-margin"):  # not in the table's -p list
+        if account["profile"] in ("okx-demo", "okx-margin", "okx-spot"):  # not in the table's -p list
             continue
         by_unit.setdefault(account["summary"]["unit"], []).append(account["summary"]["equity"])
     from decimal import Decimal
@@ -174,7 +175,7 @@ def test_progress_shows_on_a_terminal_stderr_only(simulator, sim_config):
         terminal += chunk
     os.close(leader)
     assert process.returncode == 0
-    assert b"fetching 0/5 accounts" in terminal and b"fetching 5/5 accounts" in terminal
+    assert b"fetching 0/6 accounts" in terminal and b"fetching 6/6 accounts" in terminal
     assert terminal.endswith(b"\r\x1b[K")  # erased before the output
     assert stdout.startswith(b"fetched_at,") and b"fetching" not in stdout
 

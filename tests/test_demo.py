@@ -103,5 +103,5 @@ def test_demo_needs_no_config_even_when_the_default_path_is_broken(tmp_path):
     env = {"HOME": str(home), "NO_COLOR": "1", "BALCTL_CONFIG": str(tmp_path / "missing.yaml")}
     done = run_balctl("demo", "-o", "csv", env={**env, "XDG_CONFIG_HOME": ""})
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.startswith(HEADER + "\n") and done.stdout.count("\n") == 11
+    assert done.stdout.startswith(HEADER + "\n") and done.stdout.count("\n") == 10
     assert os.listdir(home / ".config" / "balctl") == ["config.yaml"]

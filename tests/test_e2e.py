@@ -59,6 +59,22 @@ def test_okx_margin_account_has_its_risk_figures_and_loans(simulator, sim_config
     assert (entry.api_key, entry.verified, entry.status) == (simulator.credentials["okx-margin"]["api_key"], True, 200)
 
 
+def test_okx_spot_account_has_null_where_spot_mode_sends_empty_strings(simulator, sim_config):
+    """The Spot-mode account: availEq, liab, interest and the risk figures are "" on the wire,
+    null in the output (never 0); available + frozen is the cash balance there."""
+    stdout = ok(run_balctl("okx", "-p", "okx-spot", "-o", "json", config=sim_config))
+    document = load(stdout)
+    assert_fresh(document.pop("fetched_at"))
+    assert document == expected("okx", profile="okx-spot")
+    assert [summary_value for name, summary_value in document["summary"].items() if name in OKX_RISK] == [None] * 6
+    assert [(r["asset"], r["total"], r["available"], r["frozen"], r["loan"], r["interest"])
+            for r in document["balances"]] == [
+        ("USDT", "1250.5", "1230.5", "20", None, None), ("BTC", "0.0105", "0.0105", "0", None, None)]
+    assert document["summary"]["equity"] == "2256.49995"
+    [entry] = balance_requests(simulator)
+    assert (entry.api_key, entry.verified, entry.status) == (simulator.credentials["okx-spot"]["api_key"], True, 200)
+
+
 @pytest.mark.parametrize("exchange", EXCHANGES)
 def test_csv_is_the_header_then_one_exact_line_per_row(simulator, sim_config, exchange):
     stdout = ok(run_balctl(exchange, "-o", "csv", config=sim_config))
@@ -147,10 +163,13 @@ def test_xt_symbol_option_and_json_numbers_with_every_digit(simulator, sim_confi
 
 
 def test_hide_zero_drops_the_okb_row(simulator, sim_config):
-    shown = ok(run_balctl("okx", "-o", "csv", "--hide-zero", config=sim_config))
+    """OKX answers a zero currency only when asked for (`--ccy`); --hide-zero then drops it."""
+    asked = ok(run_balctl("okx", "-o", "csv", "--ccy", "SOL,OKB", config=sim_config))
+    assert [r[5] for r in csv.reader(asked.splitlines()[1:])] == ["SOL", "OKB"]
+    shown = ok(run_balctl("okx", "-o", "csv", "--ccy", "SOL,OKB", "--hide-zero", config=sim_config))
     assets = [r[5] for r in csv.reader(shown.splitlines()[1:])]
-    assert assets == ["USDT", "BTC", "ETH", "SOL"]  # OKB, every amount zero, is gone
-    assert_verified(simulator, [OKX_BALANCE])
+    assert assets == ["SOL"]  # OKB, every amount zero, is gone
+    assert_verified(simulator, [OKX_BALANCE + "?ccy=SOL,OKB"] * 2)
 
 
 def test_append_writes_the_header_once_across_runs(simulator, sim_config, tmp_path):

@@ -57,7 +57,7 @@ def test_a_failed_account_is_an_errors_row_and_the_exit_code_is_kept(simulator, 
     result = invoke("all", "-c", str(sim_config), "--record", "--db", str(db))
     assert result.exit_code == 6
     assert rows(db, "SELECT profile FROM snapshots ORDER BY id") == [
-        ("okx",), ("okx-demo",), ("coinswitch",), ("okx-margin",)]
+        ("okx",), ("okx-demo",), ("coinswitch",), ("okx-margin",), ("okx-spot",)]
     [(profile, exchange, exit_code, kind, code)] = rows(db, "SELECT profile, exchange, exit_code, kind, code FROM errors")
     assert (profile, exchange, exit_code, kind, code) == ("xt", "xt", 3, "auth", "AUTH_101")
 

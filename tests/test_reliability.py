@@ -298,7 +298,7 @@ def test_a_demo_key_without_demo_true_gets_the_demo_hint(simulator, tmp_path):
 def secrets_of(simulator) -> list[str]:
     found = [creds[key] for creds in simulator.credentials.values()
              for key in ("api_secret", "passphrase") if key in creds]
-    assert len(found) == 8 and all(len(secret) >= 16 for secret in found)
+    assert len(found) == 10 and all(len(secret) >= 16 for secret in found)
     return found
 
 
@@ -371,7 +371,7 @@ def test_no_secret_leaves_a_real_process(simulator, sim_config):
     done = run_balctl("all", "-v", "--raw", "-o", "json", config=sim_config)
     assert done.returncode == 6, done.stderr
     document = json.loads(done.stdout)
-    assert [a["profile"] for a in document["accounts"]] == ["okx", "xt", "coinswitch", "okx-margin"]
+    assert [a["profile"] for a in document["accounts"]] == ["okx", "xt", "coinswitch", "okx-margin", "okx-spot"]
     assert len(document["accounts"][0]["raw"]) == 1
     assert [e["profile"] for e in document["errors"]] == ["okx-demo"]
     assert "signing again with the corrected time" in done.stderr

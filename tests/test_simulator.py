@@ -222,15 +222,36 @@ def test_okx_balance(sim):
     assert (body["code"], body["msg"]) == ("0", "")
     account = body["data"][0]
     details = {d["ccy"]: d for d in account["details"]}
-    assert list(details) == ["USDT", "BTC", "ETH", "SOL", "OKB"]
+    assert list(details) == ["USDT", "BTC", "ETH", "SOL"]  # OKB, eq and cashBal 0, is left out as OKX does
     assert (details["ETH"]["liab"], details["ETH"]["interest"]) == ("1.5", "0.000184931506849315")
     assert details["USDT"]["availBal"] == "4834.317093622894"
     assert details["USDT"]["imr"] == ""  # inapplicable fields are "" as OKX sends them
-    assert all(details["OKB"][f] == "0" for f in ("eq", "cashBal", "availBal", "frozenBal", "liab", "eqUsd"))
     assert Decimal(account["totalEq"]) == sum(Decimal(d["eqUsd"]) for d in details.values())
     entry = sim.log[-1]
     assert (entry.exchange, entry.verified, entry.status, entry.code) == ("okx", True, 200, "0")
     assert entry.api_key == sim.credentials["okx"]["api_key"]
+
+
+def test_okx_a_zero_currency_is_answered_when_asked_for(sim):
+    (okb,) = decimal_json(okx_get(sim, OKX_BALANCE + "?ccy=OKB"))["data"][0]["details"]
+    assert okb["ccy"] == "OKB"
+    assert all(okb[f] == "0" for f in ("eq", "cashBal", "availBal", "frozenBal", "liab", "eqUsd"))
+    both = decimal_json(okx_get(sim, OKX_BALANCE + "?ccy=OKB,SOL"))["data"][0]["details"]
+    assert [d["ccy"] for d in both] == ["SOL", "OKB"]  # in the account's order
+
+
+def test_okx_spot_key_opens_a_spot_mode_account(sim):
+    spot = decimal_json(okx_get(sim, profile="okx-spot"))["data"][0]
+    assert [spot[f] for f in ("availEq", "adjEq", "mgnRatio", "imr", "mmr", "upl", "notionalUsd")] == [""] * 7
+    details = {d["ccy"]: d for d in spot["details"]}
+    assert list(details) == ["USDT", "BTC"]
+    for entry in details.values():  # not applicable in Spot mode without borrowing
+        assert (entry["availEq"], entry["liab"], entry["interest"], entry["upl"]) == ("", "", "", "")
+        # in Spot mode what is not available is frozen: the two add up to the cash balance
+        assert Decimal(entry["availBal"]) + Decimal(entry["frozenBal"]) == Decimal(entry["cashBal"])
+    assert (details["USDT"]["availBal"], details["USDT"]["frozenBal"]) == ("1230.5", "20")
+    assert spot["totalEq"] == "2256.49995" == str(sum(Decimal(d["eqUsd"]) for d in details.values()))
+    assert [(e.api_key, e.verified) for e in sim.log] == [(sim.credentials["okx-spot"]["api_key"], True)]
 
 
 def test_okx_ccy_filter_signed_over_the_raw_query(sim):
@@ -249,7 +270,7 @@ def test_okx_margin_key_opens_the_margin_account(sim):
     plain_before = decimal_json(okx_get(sim))["data"][0]
     margin = decimal_json(okx_get(sim, profile="okx-margin"))["data"][0]
     assert decimal_json(okx_get(sim))["data"][0] == plain_before
-    assert [d["ccy"] for d in plain_before["details"]] == ["USDT", "BTC", "ETH", "SOL", "OKB"]
+    assert [d["ccy"] for d in plain_before["details"]] == ["USDT", "BTC", "ETH", "SOL"]
     assert [margin[f] for f in ("adjEq", "mgnRatio", "imr", "mmr", "upl", "notionalUsd")] == [
         "5436.56365691809", "2.718281828459045", "3000", "2000", "-312.75", "14650.5"]
     assert Decimal(margin["adjEq"]) / Decimal(margin["mmr"]) == Decimal(margin["mgnRatio"])
@@ -564,10 +585,12 @@ def test_big_okx_account():
 def test_profiles_yaml(sim):
     profiles = yaml.safe_load(sim.profiles_yaml())["profiles"]
     assert {name: p["exchange"] for name, p in profiles.items()} == {
-        "okx": "okx", "okx-demo": "okx", "xt": "xt", "coinswitch": "coinswitch", "okx-margin": "okx"}
+        "okx": "okx", "okx-demo": "okx", "xt": "xt", "coinswitch": "coinswitch", "okx-margin": "okx",
+        "okx-spot": "okx"}
     assert all(p["base_url"] == sim.base_url for p in profiles.values())
     assert profiles["xt"]["symbols"] == ["BTC_USDT", "ETH_USDT"]
-    assert [profiles[name]["demo"] for name in ("okx", "okx-demo", "okx-margin")] == [False, True, False]
+    assert [profiles[name]["demo"] for name in ("okx", "okx-demo", "okx-margin", "okx-spot")] == [
+        False, True, False, False]
     assert profiles["coinswitch"]["api_key"] == sim.credentials["coinswitch"]["api_key"]
 
 

@@ -22,6 +22,16 @@ to liquidation: ``mgnRatio`` 2.718281828459045 (``adjEq`` 5436.56365691809 over 
     DOGE  25000 collateral
   ``totalEq`` is the sum of ``eqUsd`` (9520.757027397260273437).
 
+OKX spot account (profile ``okx-spot``, its own key), Spot mode without spot borrowing:
+every field OKX fills only in margin modes or for borrowing is ``""`` (``availEq``,
+``liab``, ``interest``, ``upl``, ``adjEq``, ``mgnRatio``, ...); ``details``:
+    USDT  1250.5, of which 20 frozen for an open order (availBal 1230.5)
+    BTC   0.0105, nothing frozen
+  ``totalEq`` is the sum of ``eqUsd`` (2256.49995).
+
+Like OKX, the simulator leaves out of ``details`` a currency whose ``eq`` and ``cashBal``
+are both zero (the OKB sample) unless the request names it in ``ccy``.
+
 XT lever accounts, keyed by the lower-case symbol XT uses on the wire:
     btc_usdt  base ``btc`` with a loan and interest; ``usdtNetAmount`` etc. are
               JSON numbers with 18+ significant digits
@@ -191,12 +201,13 @@ def okx_detail(**fields: Any) -> dict[str, Any]:
 def okx_account(assets: int | None = None) -> dict[str, Any]:
     """The OKX ``data[0]`` object; ``assets`` sets the number of ``details`` entries.
 
-    Without ``assets`` the five sample currencies; with it, the samples followed
-    by generated currencies up to exactly ``assets`` entries.
+    Without ``assets`` the five sample currencies; with it, the samples that hold
+    something (not OKB) followed by generated currencies up to exactly ``assets`` entries.
     """
     details = [okx_detail(**d) for d in _OKX_SAMPLE_DETAILS]
     if assets is not None:
-        details = details[:assets]
+        # every entry is served: the all-zero sample would be left out of the answer
+        details = [d for d in details if d["eq"] != "0"][:assets]
         taken = {d["ccy"] for d in details}
         extra = (c for c in _generated_codes() if c not in taken)
         details += [_generated_detail(i, code) for i, code in zip(range(assets - len(details)), extra)]
@@ -281,6 +292,54 @@ _OKX_MARGIN_TOP_LEVEL: dict[str, Any] = {
     "ordFroz": "17550",
     "upl": "-312.75",
 }
+
+
+_OKX_SPOT_NOT_APPLICABLE = (  # in Spot mode without spot borrowing, OKX sends ""
+    "availEq", "borrowFroz", "crossLiab", "disEq", "imr", "interest", "isoEq", "isoLiab", "isoUpl",
+    "liab", "maxLoan", "mgnRatio", "mmr", "notionalLever", "twap", "upl", "uplLiab",
+)
+
+_OKX_SPOT_DETAILS: list[dict[str, Any]] = [
+    {
+        "ccy": "USDT",
+        "eq": "1250.5",
+        "cashBal": "1250.5",
+        "availBal": "1230.5",
+        "frozenBal": "20",
+        "ordFrozen": "20",
+        "eqUsd": "1250.37495",
+        "spotBal": "",
+    },
+    {
+        "ccy": "BTC",
+        "eq": "0.0105",
+        "cashBal": "0.0105",
+        "availBal": "0.0105",
+        "eqUsd": "1006.125",
+        "spotBal": "0.0105",
+        "openAvgPx": "91250",
+        "accAvgPx": "91250",
+        "spotUpl": "48",
+        "spotUplRatio": "0.0500978473581213",
+        "totalPnl": "48",
+        "totalPnlRatio": "0.0500978473581213",
+    },
+]
+
+_OKX_SPOT_TOP_LEVEL: dict[str, Any] = {
+    **dict.fromkeys(("adjEq", "availEq", "borrowFroz", "delta", "deltaLever", "imr", "isoEq", "mgnRatio", "mmr",
+                     "notionalUsd", "notionalUsdForBorrow", "notionalUsdForFutures", "notionalUsdForOption",
+                     "notionalUsdForSwap", "ordFroz", "upl"), ""),
+    "deltaNeutralStatus": "0",
+}
+
+
+def okx_spot_account() -> dict[str, Any]:
+    """The OKX ``data[0]`` object of a Spot-mode account (profile okx-spot)."""
+    blank = dict.fromkeys(_OKX_SPOT_NOT_APPLICABLE, "")
+    details = [okx_detail(**{**blank, "collateralEnabled": False, **d}) for d in _OKX_SPOT_DETAILS]
+    total = sum((Decimal(d["eqUsd"]) for d in details), Decimal(0))
+    return {**_OKX_SPOT_TOP_LEVEL, "details": details, "totalEq": str(total), "uTime": OKX_UTIME}
 
 
 def okx_margin_account() -> dict[str, Any]:

@@ -29,6 +29,12 @@ OKX_MARGIN = OkxKey(
     passphrase="Sim-Margin-Passphrase-3",
 )
 """Opens the margin account near liquidation (accounts.okx_margin_account) instead of the sample."""
+OKX_SPOT = OkxKey(
+    api_key="c2e7a9d0-48f1-4b6e-93a5-7d1f0b8e6c42",
+    secret="7D0E93B5C1A84F26E9B3D7A05C18F4E2",
+    passphrase="Sim-Spot-Passphrase-4",
+)
+"""Opens the Spot-mode account (accounts.okx_spot_account) instead of the sample."""
 XT = XtKey(
     api_key="4d8f1b2c-6a39-47e5-8c0d-b7e2f9a31c64",
     secret="5f2c8e1a9b3d7046c2e8f1a5b9d3c7e0f4a8b2d6",
@@ -44,6 +50,7 @@ def as_dict() -> dict[str, dict[str, Any]]:
         "xt": {"api_key": XT.api_key, "api_secret": XT.secret},
         "coinswitch": {"api_key": public_key_hex(COINSWITCH_SEED), "api_secret": COINSWITCH_SEED},
         "okx-margin": _okx(OKX_MARGIN),
+        "okx-spot": _okx(OKX_SPOT),
     }
 
 

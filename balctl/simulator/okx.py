@@ -10,7 +10,9 @@ Base64(HMAC-SHA256(secret, timestamp + method + path_with_query)) over the
 request target exactly as received, the passphrase must match, the timestamp
 must be within 30 s of the server clock, and ``x-simulated-trading: 1`` must
 be present for a demo-trading key and absent for a live one (else 50101).
-Errors use OKX's envelope ``{"code": "...", "msg": "...", "data": []}``.
+Errors use OKX's envelope ``{"code": "...", "msg": "...", "data": []}``. Like OKX, an
+answer without ``ccy`` leaves out currencies whose ``eq`` and ``cashBal`` are both zero;
+one named in ``ccy`` is answered whatever it holds.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Mapping
 
 from .wire import SimRequest, SimResponse, Verdict, json_response, same, to_json
@@ -148,6 +151,16 @@ def select(account: Mapping[str, Any], codes: list[str]) -> dict[str, Any]:
     return {**account, "details": [d for d in account["details"] if d["ccy"] in wanted]}
 
 
+def without_empty(account: Mapping[str, Any]) -> dict[str, Any]:
+    """The account as OKX answers without ``ccy``: a currency whose ``eq`` and ``cashBal``
+    are both zero is not returned (OKX's documentation of the balance endpoint)."""
+    return {**account, "details": [d for d in account["details"] if not (_zero(d["eq"]) and _zero(d["cashBal"]))]}
+
+
+def _zero(text: str) -> bool:
+    return text in ("", "0") or Decimal(text) == 0
+
+
 class Okx:
     """The OKX endpoints over one sample account, or another one for the keys in ``key_accounts``."""
 
@@ -234,11 +247,12 @@ class Okx:
         return self.key_accounts.get(key, self.account) if key else self.account
 
     def _full(self, key: str | None) -> bytes:
-        """The unfiltered body, built once per account: it is the same for every request."""
+        """The body without ``ccy``, built once per account: it is the same for every request."""
         account_key = key if key in self.key_accounts else None
         body = self._full_bodies.get(account_key)
         if body is None:
-            body = self._full_bodies[account_key] = to_json(self._envelope(self._account(key))).encode()
+            account = without_empty(self._account(key))
+            body = self._full_bodies[account_key] = to_json(self._envelope(account)).encode()
         return body
 
     @staticmethod

@@ -76,9 +76,11 @@ class Simulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._okx = Okx(
-            {k.api_key: k for k in (credentials.OKX_LIVE, credentials.OKX_DEMO, credentials.OKX_MARGIN)},
+            {k.api_key: k for k in (credentials.OKX_LIVE, credentials.OKX_DEMO, credentials.OKX_MARGIN,
+                                    credentials.OKX_SPOT)},
             accounts.okx_account(okx_assets),
-            {credentials.OKX_MARGIN.api_key: accounts.okx_margin_account()},
+            {credentials.OKX_MARGIN.api_key: accounts.okx_margin_account(),
+             credentials.OKX_SPOT.api_key: accounts.okx_spot_account()},
         )
         self._routes = _routes(
             self._okx,
@@ -131,7 +133,7 @@ class Simulator:
 
     @property
     def credentials(self) -> dict[str, dict[str, Any]]:
-        """A fresh copy of the built-in keys, by profile name (okx, okx-demo, xt, coinswitch, okx-margin)."""
+        """A fresh copy of the built-in keys, by profile name (okx, okx-demo, xt, coinswitch, okx-margin, okx-spot)."""
         return credentials.as_dict()
 
     def add_fault(self, fault: Fault, exchange: str | None = None, api_key: str | None = None) -> Fault:
