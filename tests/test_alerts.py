@@ -261,7 +261,9 @@ def test_an_alert_wins_over_a_failed_account_which_is_still_listed(simulator, si
 
 
 def test_hide_zero_does_not_silence_an_alert_on_a_zero_row(simulator, sim_config):
-    result = invoke("okx", "-o", "json", "--hide-zero", "--alert", "OKB.total = 0", "-c", str(sim_config))
+    # OKX (and the simulator) answers a currency holding nothing only when --ccy names it
+    result = invoke("okx", "-o", "json", "--ccy", "SOL,OKB", "--hide-zero", "--alert", "OKB.total = 0",
+                    "-c", str(sim_config))
     assert result.exit_code == 7, result.stderr
     document = json.loads(result.stdout)
     assert "OKB" not in [row["asset"] for row in document["balances"]]
