@@ -358,7 +358,8 @@ def test_example_prints_the_shipped_file():
 def test_bare_profiles_still_lists_with_the_group_options(sim_config):
     result = run("profiles", "-c", str(sim_config), "-o", "json")
     assert result.exit_code == 0
-    assert [row["name"] for row in json.loads(result.stdout)] == ["okx", "okx-demo", "xt", "coinswitch", "okx-margin"]
+    assert [row["name"] for row in json.loads(result.stdout)] == ["okx", "okx-demo", "xt", "coinswitch", "okx-margin",
+                                                                   "okx-spot"]
 
 
 # --- init ----------------------------------------------------------------------------------------
