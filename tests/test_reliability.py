@@ -434,7 +434,7 @@ def wait_for(predicate, seconds: float = 10) -> None:
 @pytest.mark.parametrize(
     "args, fault, in_flight",
     [
-        pytest.param(["all"], Fault("hang"), 5, id="waiting-on-the-exchanges"),
+        pytest.param(["all"], Fault("hang"), 7, id="waiting-on-the-exchanges"),  # XT: 2 requests
         pytest.param(["okx"], Fault("status", status=503), 1, id="backing-off-between-retries"),
     ],
 )
