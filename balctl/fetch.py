@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +22,10 @@ from balctl.profiles import Profile
 REQUESTS_IN_FLIGHT = 4
 """Per account (XT fetches one request per symbol): polite to the exchange's rate limit."""
 ACCOUNTS_IN_FLIGHT = 16
+WAKE_SECONDS = 0.1
+"""The waiting main thread wakes this often, so that a Ctrl-C is acted on at once: the
+signal may be delivered to a request thread (POSIX), and on Windows a blocking lock wait
+is not interrupted by Ctrl-C at all; only the main thread runs Python's handler."""
 
 
 def fetch_snapshot(profile: Profile, selection: Selection, transport: Transport) -> Snapshot:
@@ -142,7 +147,12 @@ def _map_bounded(function: Callable[[Any], Any], items: list[Any], limit: int, *
     for index, item in enumerate(items):
         threading.Thread(target=call, args=(index, item), daemon=True, name=f"balctl-{index}").start()
     with changed:
-        changed.wait_for(lambda: failures or len(results) == len(items), timeout=timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not (failures or len(results) == len(items)):
+            left = WAKE_SECONDS if deadline is None else min(WAKE_SECONDS, deadline - time.monotonic())
+            if left <= 0:
+                break
+            changed.wait(left)  # never one long wait: see WAKE_SECONDS
         if failures:
             raise failures[0]
         finished = dict(results)

@@ -142,3 +142,34 @@ def test_after_a_failure_queued_calls_are_not_started():
         fetch._map_bounded(work, list(range(12)), 4)
     time.sleep(0.5)  # let the three calls in flight finish and free their slots
     assert len(started) <= 4
+
+
+CTRL_C_ON_A_REQUEST_THREAD = """
+import signal, sys, threading, time
+from balctl.fetch import _map_bounded
+
+hanging = threading.Event()
+
+def work(index):
+    if index == 0:  # the OS may hand SIGINT to any thread: here, to a request thread,
+        time.sleep(0.5)  # once the main thread waits for the results
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+    hanging.wait()
+
+try:
+    _map_bounded(work, [0, 1], 4)
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "pthread_kill"), reason="POSIX threads only")
+def test_ctrl_c_delivered_to_a_request_thread_still_interrupts_the_wait():
+    """The waiting main thread wakes up on its own to run Python's signal handler: a wait
+    that only a result could end would hang with every request hanging."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", CTRL_C_ON_A_REQUEST_THREAD], capture_output=True, text=True,
+                          timeout=10)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "interrupted\n", "")
