@@ -148,6 +148,7 @@ CTRL_C_ON_A_REQUEST_THREAD = """
 import signal, sys, threading, time
 from balctl.fetch import _map_bounded
 
+signal.signal(signal.SIGINT, signal.default_int_handler)  # whatever the parent left ignored
 hanging = threading.Event()
 
 def work(index):
