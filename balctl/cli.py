@@ -62,6 +62,15 @@ class BalctlGroup(TyperGroup):
                 raise _usage_exit(exc) from None
             raise
 
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
+        """A `<TAB>` request: answered by Typer's shell classes, taught `--opt=value` first."""
+        name = complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if os.environ.get(name):
+            from balctl.completion import teach_the_equals_form
+
+            teach_the_equals_form()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
     def invoke(self, ctx: typer.Context) -> Any:
         guard_streams()  # `balctl demo >&-`: a closed stdout or stderr is not a crash
         try:
@@ -124,7 +133,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """balctl: balances as the exchange reported them, as a table, JSON or CSV."""
@@ -372,9 +381,10 @@ for _name, _entry in EXCHANGES.items():
 def all_(
     profile: Annotated[
         Optional[list[str]],
-        typer.Option("--profile", "-p", envvar="BALCTL_PROFILE", show_default=False,
+        typer.Option("--profile", "-p", show_default=False,  # not BALCTL_PROFILE: `all` means all
                      autocompletion=_complete_profile, metavar="NAME",
-                     help="Only these profiles (repeat -p); default: every profile of the file."),
+                     help="Only these profiles (repeat -p); default: every profile of the file, "
+                     "whatever BALCTL_PROFILE says."),
     ] = None,
     *,
     options: RunOptions,
@@ -398,9 +408,10 @@ def serve(
     ] = "127.0.0.1:9877",
     profile: Annotated[
         Optional[list[str]],
-        typer.Option("--profile", "-p", envvar="BALCTL_PROFILE", show_default=False,
+        typer.Option("--profile", "-p", show_default=False,  # not BALCTL_PROFILE: `all` means all
                      autocompletion=_complete_profile, metavar="NAME",
-                     help="Only these profiles (repeat -p); default: every profile of the file."),
+                     help="Only these profiles (repeat -p); default: every profile of the file, "
+                     "whatever BALCTL_PROFILE says."),
     ] = None,
     min_interval: Annotated[
         float, typer.Option("--min-interval", min=0, metavar="SECONDS",
@@ -435,8 +446,8 @@ profiles_app = typer.Typer(
 )
 app.add_typer(profiles_app)
 ListOutputOpt = Annotated[
-    Output, typer.Option("--output", "-o", envvar="BALCTL_OUTPUT", case_sensitive=False,
-                         help="Output format (table or json).")
+    Output, typer.Option("--output", "-o", envvar="BALCTL_OUTPUT", case_sensitive=False, metavar="<table|json>",
+                         help="Output format (BALCTL_OUTPUT=csv or prometheus, meant for balances, is ignored).")
 ]
 
 

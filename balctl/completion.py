@@ -130,3 +130,53 @@ def _given_on_command_line(ctx: Any, name: str) -> Any:
 
     given = ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
     return _param(ctx, name) if given else None
+
+
+def teach_the_equals_form() -> None:
+    """Make `--profile=NAME<TAB>` and `--output=<TAB>` complete in bash, zsh and fish.
+
+    Click already splits an incomplete `--opt=value` into the option and its value, but
+    the shells do not hand that word over alike, and Typer's shell classes (0.28) do not
+    make up for it:
+    - bash breaks words at `=` (COMP_WORDBREAKS): `--profile=ma` arrives as the three
+      words `--profile`, `=`, `ma`, so the `=` was read as the option's value and `ma` as
+      a stray argument: nothing completed. The lone `=` is dropped here.
+    - zsh and fish hand over `--profile=ma` whole and replace that whole word with the
+      answer, so an answer `main` does not match it: each answer gets the `--profile=`
+      prefix back.
+    Registered over Typer's own classes just before a completion request is answered
+    (Typer registers its classes each time it builds the command).
+    """
+    from typer._click.shell_completion import add_completion_class
+    from typer._completion_classes import BashComplete, FishComplete, ZshComplete
+
+    class EqualsForm:
+        def get_completion_args(self) -> tuple[list[str], str]:
+            args, incomplete = super().get_completion_args()  # type: ignore[misc]
+            return without_split_equals(args), incomplete
+
+        def get_completions(self, args: list[str], incomplete: str) -> list[Any]:
+            items = super().get_completions(args, incomplete)  # type: ignore[misc]
+            prefix = equals_prefix(incomplete)
+            if not prefix:
+                return items
+            return [type(item)(prefix + item.value, type=item.type, help=item.help) for item in items]
+
+    for name, base in (("bash", BashComplete), ("zsh", ZshComplete), ("fish", FishComplete)):
+        add_completion_class(type(f"Balctl{base.__name__}", (EqualsForm, base), {}), name)
+
+
+def without_split_equals(args: list[str]) -> list[str]:
+    """`[..., "--profile", "="]` (bash split `--profile=ma` at the `=`) → `[..., "--profile"]`."""
+    if len(args) >= 2 and args[-1] == "=" and args[-2].startswith("--"):
+        return args[:-1]
+    return args
+
+
+def equals_prefix(incomplete: str) -> str:
+    """`--profile=` for an incomplete word `--profile=ma`, else "": the part a shell that
+    kept the word whole expects to find again at the start of every answer."""
+    name, equals, _ = incomplete.partition("=")
+    if equals and name.startswith("--") and len(name) > 2:
+        return name + equals
+    return ""

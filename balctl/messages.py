@@ -42,15 +42,27 @@ def stderr_line(line: str) -> None:
     _write_stderr(terminal_text(redact(line), LINE_LIMIT) + "\n")
 
 
+def log_time(seconds: float) -> str:
+    """`2026-01-02T03:04:05.678Z`: when a `-v` line was logged, in UTC, so cron logs from
+    machines in different time zones read alike."""
+    from datetime import datetime, timezone
+
+    from balctl.model import iso_millis
+
+    return iso_millis(datetime.fromtimestamp(seconds, timezone.utc))
+
+
 def enable_request_log() -> None:
-    """`-v`: the HTTP layer's log lines on stderr, passed through the secret redactor."""
+    """`-v`: the HTTP layer's log lines on stderr, each after its UTC time, passed through
+    the secret redactor."""
     import logging
 
     class StderrRedacting(logging.Handler):
         """Writes to whatever `sys.stderr` is now (not when -v was parsed), redacted."""
 
         def emit(self, record: logging.LogRecord) -> None:
-            _write_stderr(terminal_text(redact(f"balctl: {record.getMessage()}"), LINE_LIMIT) + "\n")
+            line = terminal_text(redact(f"balctl: {record.getMessage()}"), LINE_LIMIT)
+            _write_stderr(f"{log_time(record.created)} {line}\n")
 
     handler = StderrRedacting()
     logger = logging.getLogger("balctl")

@@ -17,6 +17,7 @@ from typing import Any
 
 from balctl import exchanges
 from balctl.errors import ProfileError, ProfileWhere, UsageError, redact
+from balctl.platforms import has_posix_modes
 from balctl.sanitize import terminal_text
 from balctl.urls import UrlRefused, parse_base_url
 
@@ -480,7 +481,7 @@ def _refuse_if_writable(path: Path) -> None:
     """Like ssh's StrictModes: a profile file that another local user can write lets them
     point `base_url` at their own server and collect the credentials, wherever the
     credentials come from. Windows has no POSIX modes: its ACLs are not checked."""
-    if os.name != "posix":
+    if not has_posix_modes():
         return
     try:
         mode = path.stat().st_mode
@@ -491,7 +492,10 @@ def _refuse_if_writable(path: Path) -> None:
 
 
 def _refuse_if_shared(path: Path) -> None:
-    """A file with literal secrets must not be readable by anyone else (like ssh keys)."""
+    """A file with literal secrets must not be readable by anyone else (like ssh keys).
+    Only where files have POSIX modes: on Windows every file looks world-readable."""
+    if not has_posix_modes():
+        return
     try:
         mode = path.stat().st_mode
     except OSError:

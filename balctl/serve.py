@@ -24,6 +24,7 @@ from typing import Any
 
 from balctl.errors import BalctlError, NetworkError, UsageError
 from balctl.model import Report
+from balctl.platforms import stop_signals
 from balctl.render.prometheus import Exposition, require
 
 DEFAULT_LISTEN = "127.0.0.1:9877"
@@ -189,7 +190,7 @@ def serve(server: MetricsServer, out: Callable[[str], None]) -> None:
         # shutdown() waits for serve_forever, which runs on this (main) thread: ask from another
         threading.Thread(target=server.shutdown, daemon=True).start()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, stop) for sig in stop_signals()}
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

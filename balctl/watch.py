@@ -37,6 +37,7 @@ from balctl.errors import BalctlError, NetworkError, RateLimited, UsageError
 from balctl.exchanges import Selection
 from balctl.messages import enable_request_log, report_error, report_warning, stderr_line
 from balctl.model import AMOUNT_FIELDS, EXACT, SUMMARY_FIELDS, Report, Snapshot, utc_now
+from balctl.platforms import stop_signals
 
 MIN_SECONDS = 2.0
 MAX_STRETCH = 600.0
@@ -102,7 +103,7 @@ class Stop:
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> Stop:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in stop_signals():
             self._previous[sig] = signal.signal(sig, self._raise_flag)
         return self
 

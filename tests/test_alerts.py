@@ -275,7 +275,8 @@ def test_verbose_says_which_null_figures_were_skipped(simulator, sim_config):
     assert (quiet.exit_code, quiet.stderr) == (0, "")
     result = invoke("xt", "-v", "-o", "csv", "--alert", "margin_ratio < 3", "-c", str(sim_config))
     assert result.exit_code == 0, result.stderr
-    assert "balctl: alert 'margin_ratio < 3' skipped for xt (xt): margin_ratio is null" in result.stderr.splitlines()
+    logged = [line.split(" ", 1)[1] for line in result.stderr.splitlines()]  # after each line's UTC time
+    assert "balctl: alert 'margin_ratio < 3' skipped for xt (xt): margin_ratio is null" in logged
 
 
 @pytest.mark.parametrize("command", [["okx"], ["xt"], ["coinswitch"], ["all"]])

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from balctl.cli import app
-from balctl.completion import complete_profiles, complete_symbols
+from balctl.completion import complete_profiles, complete_symbols, equals_prefix, without_split_equals
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -265,6 +265,21 @@ def test_bash_script_completes_profiles_end_to_end(config):
     assert (done.returncode, done.stdout, done.stderr) == (0, "<okx>\n<okx-sub>\n", "")
 
 
+def test_bash_script_completes_the_equals_form_end_to_end(config):
+    bash_exe = shutil.which("bash")
+    bindir = Path(sys.executable).parent
+    if bash_exe is None or not (bindir / "balctl").exists():
+        pytest.skip("needs bash and the installed balctl console script")
+    script = ROOT / "completions" / "balctl.bash"
+    probe = (f"source {script}; COMP_WORDS=(balctl okx --profile = okx-); COMP_CWORD=4; "
+             "_balctl_completion balctl; printf '<%s>\\n' \"${COMPREPLY[@]}\"")
+    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+           "BALCTL_CONFIG": str(config)}
+    done = subprocess.run([bash_exe, "--norc", "--noprofile", "-c", probe], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "<okx-sub>\n", "")
+
+
 def test_missing_file_in_a_real_process_prints_no_traceback(tmp_path):
     env = {**os.environ, "_BALCTL_COMPLETE": "complete_bash", "COMP_WORDS": "balctl xt --symbol ",
            "COMP_CWORD": "3", "BALCTL_CONFIG": str(tmp_path / "nope.yaml")}
@@ -317,3 +332,52 @@ def test_generator_check_mode_reports_stale_files(tmp_path, monkeypatch):
     assert module.main(["--check"]) == 0
     (tmp_path / "completions" / "balctl.zsh").write_text("old\n")
     assert module.main(["--check"]) == 1
+
+
+# --- the `--opt=value` form ---------------------------------------------------------------
+
+def test_bash_completes_a_profile_after_the_equals_sign(config):
+    """bash breaks words at `=`: `--profile=<TAB>` asks with the word `=`, `--profile=o<TAB>`
+    with the three words `--profile`, `=`, `o`; the answers replace the part after the `=`."""
+    env = {"BALCTL_CONFIG": str(config)}
+    assert_completes(bash("balctl okx --profile =", **env), ["okx", "okx-sub"])
+    assert_completes(bash("balctl okx --profile = okx-", **env), ["okx-sub"])
+    assert_completes(bash("balctl all -p okx --profile = x", **env), ["xt", "xt-alt"])
+
+
+def test_bash_completes_an_output_format_after_the_equals_sign():
+    assert_completes(bash("balctl okx --output = j"), ["json"])
+    assert_completes(bash("balctl xt --output = c"), ["csv"])
+
+
+def test_a_word_kept_whole_gets_the_option_back_in_every_answer(config):
+    """Without `=` among bash's word breaks (and in zsh and fish) the word `--profile=o`
+    is replaced whole, so each answer starts with `--profile=` again."""
+    assert_completes(bash("balctl okx --profile=o", BALCTL_CONFIG=str(config)),
+                     ["--profile=okx", "--profile=okx-sub"])
+    assert_completes(bash("balctl okx --output=t"), ["--output=table"])
+
+
+def test_zsh_completes_the_equals_form(config):
+    env = {"_BALCTL_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "balctl okx --profile=okx-",
+           "BALCTL_CONFIG": str(config)}
+    result = CliRunner().invoke(app, [], env=env, prog_name="balctl")
+    assert result.exit_code == 0
+    assert result.stdout == "_arguments '*: :((\"--profile=okx-sub\"))'\n"
+
+
+def test_fish_completes_the_equals_form(config):
+    env = {"_BALCTL_COMPLETE": "complete_fish", "_TYPER_COMPLETE_FISH_ACTION": "get-args",
+           "_TYPER_COMPLETE_ARGS": "balctl all --output=j", "BALCTL_CONFIG": str(config)}
+    result = CliRunner().invoke(app, [], env=env, prog_name="balctl")
+    assert result.exit_code == 0
+    assert result.stdout == "--output=json\n"
+
+
+def test_equals_form_helpers():
+    assert without_split_equals(["okx", "--profile", "="]) == ["okx", "--profile"]
+    assert without_split_equals(["okx", "-p", "="]) == ["okx", "-p", "="]  # a short option takes no `=`
+    assert without_split_equals(["okx", "--profile", "x"]) == ["okx", "--profile", "x"]
+    assert equals_prefix("--profile=ma") == "--profile="
+    assert equals_prefix("--output=") == "--output="
+    assert [equals_prefix(word) for word in ("ma", "=", "-p=x", "--=x", "BTC=1")] == [""] * 5

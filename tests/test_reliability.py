@@ -164,7 +164,7 @@ def test_a_skewed_server_clock_is_measured_and_the_request_signed_again(simulato
     loud = run(sim_config, exchange, "-o", "csv", "-v")
     assert loud.exit_code == 0, loud.stderr
     assert_sample_csv(loud.stdout, exchange)
-    match = re.search(rf"^balctl: {exchange} \({exchange}\): {exchange} clock is ([+-]\d+) ms from ours; "
+    match = re.search(rf"^\S+Z balctl: {exchange} \({exchange}\): {exchange} clock is ([+-]\d+) ms from ours; "
                       r"signing again with the corrected time$", loud.stderr, re.MULTILINE)
     assert match, loud.stderr
     assert abs(int(match.group(1)) - skew * 1000) < 2000

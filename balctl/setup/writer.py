@@ -270,7 +270,8 @@ def _write_checked(path: Path, old: str | None, text: str, name: str | None,
         raise ProfileError(f"{path.parent}: cannot write there: {exc.strerror or type(exc).__name__}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            os.fchmod(stream.fileno(), FILE_MODE)
+            if hasattr(os, "fchmod"):  # POSIX; Windows has no modes to set
+                os.fchmod(stream.fileno(), FILE_MODE)
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
