@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from balctl import __version__
-from tests.conftest import invoke, run_balctl
+from tests.helpers import invoke, run_balctl
 
 COMMANDS = ["okx", "xt", "coinswitch", "all", "demo", "serve", "history", "profiles"]
 FLAGS = ["--hide-zero", "--raw", "--verbose", "--help"]
