@@ -29,8 +29,11 @@ WORDS: dict[str, bool | None] = {
     for spelling in (word, word.capitalize(), word.upper())
 }
 """Plain words PyYAML reads as booleans or null (its resolver's spellings)."""
-NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-"""What PyYAML refuses to read at all (its reader's rule): such a file is PyYAML's to refuse."""
+NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+"""What PyYAML refuses to read at all (its reader's rule): such a file is PyYAML's to refuse.
+Compiled on first use by non-ASCII text only: compiling it costs more than reading a file."""
+ASCII_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""NON_PRINTABLE within ASCII."""
 UNKNOWN = object()
 """A digit-led plain scalar read leniently: valid YAML, a number, a date or text."""
 
@@ -46,7 +49,7 @@ def read(text: str, *, exact: bool | frozenset[str] = True) -> dict[str, Any] | 
     PyYAML's. A set of key names: only those keys' values are exact, the others' digit-led
     values read as UNKNOWN (completion needs only names, `exchange` and `symbols`).
     """
-    if NON_PRINTABLE.search(text):
+    if ASCII_NON_PRINTABLE.search(text) if text.isascii() else re.search(NON_PRINTABLE, text):
         return None
     try:
         return _document(text, exact)

@@ -185,3 +185,5 @@ def test_random_files_are_read_as_pyyaml_reads_them_or_left_to_it():
 def test_what_pyyaml_refuses_to_read_is_left_to_it():
     assert plainyaml.read("profiles:\n  a:\n    exchange: ok\x07x\n") is None
     assert plainyaml.read("\ufeffprofiles:\n  a:\n    exchange: okx\n") is None
+    assert plainyaml.read("profiles:\n  a:\n    exchange: ok\ufffex\n") is None
+    assert plainyaml.read("profiles:\n  a:\n    exchange: okx-é\n") == {"profiles": {"a": {"exchange": "okx-é"}}}
