@@ -98,6 +98,13 @@ def test_a_bad_line_imports_nothing_and_names_the_line(tmp_path):
      "line 2: fetched_at has no time zone: '2026-01-01T00:00:00'"),
     (",".join(HEADER) + "\n2026-01-01T00:00:00Z,o\x1bkx,okx,trading,,BTC" + "," * 8 + "\n",
      "line 2: profile is empty or holds control characters"),
+    # valid ISO times whose UTC moment falls outside the years Python's datetime can hold
+    (",".join(HEADER) + "\n0001-01-01T00:00:00+01:00,okx,okx,trading,,BTC" + "," * 8 + "\n",
+     "line 2: fetched_at is out of range: '0001-01-01T00:00:00+01:00'"),
+    (",".join(HEADER) + "\n9999-12-31T23:59:59-01:00,okx,okx,trading,,BTC" + "," * 8 + "\n",
+     "line 2: fetched_at is out of range: '9999-12-31T23:59:59-01:00'"),
+    (",".join(HEADER) + "\n0999-01-01T00:00:00Z,okx,okx,trading,,BTC" + "," * 8 + "\n",
+     "line 2: fetched_at is out of range: '0999-01-01T00:00:00Z'"),
 ])
 def test_files_that_are_not_append_csvs_are_refused(tmp_path, text, problem):
     csv_path = tmp_path / "x.csv"

@@ -25,6 +25,10 @@ from balctl.render.csv import FORMULA_START, HEADER
 RUN_GAP = timedelta(seconds=60)
 """Snapshots closer than this belong to one run (one cron line fetches in seconds)."""
 
+YEARS = (2000, 2100)
+"""fetched_at is a fetch's own clock: a year outside these is no balctl row. Stored text
+must stay fixed-width (`strftime('%Y')` writes year 1 as `1`), so its order is time order."""
+
 Key = tuple[str, str, str, str]
 """profile, exchange, account, fetched_at (normalised ISO text)."""
 
@@ -115,7 +119,13 @@ def _timestamp(text: str) -> datetime:
         raise ValueError(f"fetched_at is not an ISO-8601 time: {text[:40]!r}") from None
     if moment.tzinfo is None:
         raise ValueError(f"fetched_at has no time zone: {text[:40]!r}")
-    return moment.astimezone(timezone.utc)
+    try:
+        utc = moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is a year 0 moment, which datetime cannot hold
+        utc = None
+    if utc is None or not YEARS[0] <= utc.year < YEARS[1]:
+        raise ValueError(f"fetched_at is out of range: {text[:40]!r}")
+    return utc
 
 
 def _moment(text: str) -> datetime:
