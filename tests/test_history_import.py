@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from balctl.history.importer import import_csv
+from balctl.history.importer import import_csv, read_snapshots
 from balctl.history.store import HistoryError, record_run
 from balctl.model import Balance
 from balctl.render.csv import HEADER, append
@@ -137,3 +137,29 @@ def test_names_guarded_against_spreadsheets_come_back_as_they_were(tmp_path):
         "2026-01-01T00:00:00.000Z,'quoted,okx,trading,BTC,BTC,total,0.00000001",
         "2026-01-01T00:00:00.000Z,'=sum,okx,trading,BTC,BTC,total,0.00000001",
     ]
+
+
+def test_the_file_is_read_a_line_at_a_time(tmp_path):
+    """A 2 MB file of repeated copies is never all in memory (the lines were a list first)."""
+    import tracemalloc
+
+    csv_path = tmp_path / "copies.csv"
+    blocks = [f"2026-01-01T00:00:0{second}.000Z,okx,okx,trading,,BTC,1,2,3,4,5,6,7,8\n" for second in (0, 1)]
+    csv_path.write_text(",".join(HEADER) + "\n" + "".join(blocks) * 10_000)
+    tracemalloc.start()
+    try:
+        snapshots = read_snapshots(csv_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(snapshots) == 2 and all(len(rows) == 1 for rows in snapshots.values())
+    assert peak < 1_000_000
+
+
+def test_a_file_concatenated_twice_imports_each_row_once(tmp_path):
+    """The second copy's last snapshot follows the first copy's last one: its rows were added again."""
+    csv_path, db = tmp_path / "balances.csv", tmp_path / "h.sqlite"
+    cron_csv(csv_path, hours=1)
+    text = csv_path.read_text()
+    csv_path.write_text(text + text.split("\n", 1)[1])
+    assert (import_csv(db, csv_path).rows, rows(db, "SELECT count(*) FROM balances")) == (3, [(3,)])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -66,16 +67,21 @@ def read_snapshots(path: Path) -> dict[Key, list[tuple[str | None, ...]]]:
     """Every snapshot of the file, in file order, as (market, asset, *amounts) rows."""
     try:
         with open(path, encoding="utf-8", newline="") as handle:
-            lines = list(csv.reader(handle))
+            return _snapshots(path, csv.reader(handle))
     except FileNotFoundError:
         raise HistoryError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise HistoryError(f"{path}: cannot read the CSV: {getattr(exc, 'strerror', None) or exc}") from None
-    if not lines or tuple(lines[0]) != HEADER:
+
+
+def _snapshots(path: Path, lines: Iterator[list[str]]) -> dict[Key, list[tuple[str | None, ...]]]:
+    """The lines are read one at a time: a year of cron rows is never all in memory as text."""
+    if tuple(next(lines, ())) != HEADER:
         raise HistoryError(f"{path}: not a CSV written by --append (its first line must be {','.join(HEADER)})")
     snapshots: dict[Key, list[tuple[str | None, ...]]] = {}
     current: Key | None = None
-    for number, line in enumerate(lines[1:], start=2):
+    copy = False
+    for number, line in enumerate(lines, start=2):
         if tuple(line) == HEADER:
             continue  # a header repeated by concatenated files
         try:
@@ -83,10 +89,13 @@ def read_snapshots(path: Path) -> dict[Key, list[tuple[str | None, ...]]]:
         except (BalctlError, ValueError) as exc:
             message = exc.message if isinstance(exc, BalctlError) else str(exc)
             raise HistoryError(f"{path}: line {number}: {message}") from None
-        if key != current and key in snapshots:
-            continue  # a snapshot's rows are written together: this is a second copy of them
-        current = key
-        snapshots.setdefault(key, []).append(row)
+        if key != current:
+            # a snapshot's rows are written together: a key seen before starts a second copy,
+            # and every row up to the next key belongs to that copy
+            copy = key in snapshots
+            current = key
+        if not copy:
+            snapshots.setdefault(key, []).append(row)
     return snapshots
 
 
