@@ -147,6 +147,24 @@ def test_a_profile_breaking_the_loader_rules_is_never_written(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["config.yaml"]
 
 
+@pytest.mark.parametrize("key, value, reason", [
+    ("base_url", "http://example.com",
+     "key 'base_url': plain http is only allowed to a loopback host (not example.com); use https://"),
+    ("base_url", "http://0.0.0.0:1\\@127.0.0.1", "key 'base_url' holds a backslash (parsers disagree on where its host is)"),
+    ("base_url", "https://x.com/\n  api_secret: x", "key 'base_url' holds whitespace, control or non-ASCII characters"),
+    ("api_key", "K\x1b[2J", "key 'api_key' must be printable ASCII"),
+])
+def test_a_broken_profile_is_refused_even_while_its_variables_are_unset(tmp_path, key, value, reason):
+    """Unset variables are allowed (exported later), but they must not hide the entry's other faults."""
+    path = tmp_path / "config.yaml"
+    path.write_text(USER_FILE)
+    with pytest.raises(ProfileError) as refused:
+        writer.add_profile(path, "okx", {**OKX_ENTRY, key: value}, environ={})
+    assert refused.value.message == f"{path}: profile 'okx': {reason}"
+    assert path.read_text() == USER_FILE
+    assert sorted(os.listdir(tmp_path)) == ["config.yaml"]
+
+
 def test_unset_variables_are_written_and_reported_all_at_once(tmp_path):
     path = tmp_path / "config.yaml"
     written = writer.add_profile(path, "okx", OKX_ENTRY, environ={})

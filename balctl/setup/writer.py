@@ -284,7 +284,11 @@ def _write_checked(path: Path, old: str | None, text: str, name: str | None,
             outcome = candidate.outcome(name)
             if isinstance(outcome, UnsetVariables):
                 unset = outcome.names
-            elif isinstance(outcome, ProfileError):
+                # the loader stops at the unset variables: check the rest of the entry as it
+                # will be once they are exported (a placeholder each), so they hide no fault
+                placeholders = {**environ, **{variable: "placeholder" for variable in unset}}
+                outcome = load_profiles(Path(temporary), placeholders).outcome(name)
+            if isinstance(outcome, ProfileError) and not isinstance(outcome, UnsetVariables):
                 raise ProfileError(_rename(outcome.message, temporary, path), hint=outcome.hint)
         for other in before:
             outcome = candidate.outcome(other) if other in candidate else None
