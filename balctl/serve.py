@@ -159,10 +159,32 @@ class _Handler(BaseHTTPRequestHandler):
         """Scrapes are not logged by default; `-v` logs the exchange requests they cause."""
 
 
+MAX_CONNECTIONS = 64
+"""Connections served at once (one thread each). A client opening connections and saying
+nothing got a thread per connection without limit; past this, a new one is closed at once."""
+
+
 class MetricsServer(ThreadingHTTPServer):
     daemon_threads = True  # a scrape waiting on a fetch must not keep the process at exit
     block_on_close = False
     cache: CachedFetch
+    slots: threading.BoundedSemaphore
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)  # full: a scraper retries at its next interval
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()  # no thread started, so it will not release the slot
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 def make_server(listen: tuple[str, int], cache: CachedFetch) -> MetricsServer:
@@ -177,6 +199,7 @@ def make_server(listen: tuple[str, int], cache: CachedFetch) -> MetricsServer:
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     server.cache = cache
+    server.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
     return server
 
 

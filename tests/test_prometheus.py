@@ -366,3 +366,35 @@ def test_metric_names_are_what_the_exporter_writes():
     report.accounts[0].summary.unrealized_pnl = Decimal("-1")
     report.accounts[0].summary.loan = Decimal("2")
     assert {name for name, _ in samples(prometheus.report(report))} == set(prometheus.METRIC_NAMES)
+
+
+def test_silent_connections_hold_a_bounded_number_of_threads():
+    """A client that opens connections and says nothing held one thread each, without limit."""
+    import socket
+
+    from balctl.serve import MAX_CONNECTIONS
+
+    server = make_server(("127.0.0.1", 0), CachedFetch(lambda: (Report([], []), {}), 30))
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    baseline = threading.active_count()
+    clients = []
+    try:
+        for _ in range(MAX_CONNECTIONS + 40):
+            clients.append(socket.create_connection(server.server_address[:2], timeout=5))
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and threading.active_count() < baseline + MAX_CONNECTIONS:
+            time.sleep(0.05)
+        time.sleep(0.2)  # any thread beyond the limit would have started by now
+        assert threading.active_count() - baseline == MAX_CONNECTIONS
+        for client in clients:
+            client.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and threading.active_count() > baseline:
+            time.sleep(0.05)
+        status, _, body = get(f"http://127.0.0.1:{server.server_address[1]}/")
+        assert (status, body) == (200, "balctl exporter: metrics at /metrics\n")
+    finally:
+        for client in clients:
+            client.close()
+        server.shutdown()
+        server.server_close()
