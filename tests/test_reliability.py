@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -302,31 +303,28 @@ def secrets_of(simulator) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("exchange", EXCHANGES)
-def test_no_secret_appears_in_any_output_of_any_scenario(simulator, sim_config, tmp_path, no_sleep,
-                                                         closed_port, exchange):
-    """Every scenario above, verbose, with `--raw -o json` (which shows the exchange's
-    untouched answers when the command succeeds)."""
-    args = ["-v", "--raw", "-o", "json"]
-    scenarios: list[tuple[str, list[str], Path, object]] = []
-    for param in RECOVERED:
-        scenarios.append((param.id, args, sim_config, param.values[0]))
-    scenarios.append(("latency", args, sim_config, lambda: Fault("latency", seconds=0.05)))
-    for param in PERMANENT:
-        scenarios.append((param.id, args, sim_config, param.values[0]))
-    # the timeout is the smallest balctl takes: the wall-clock bound is tested in a real process
-    scenarios.append(("hang", [*args, "--timeout", "0.1"], sim_config, lambda: Fault("hang")))
-    codes = {"okx": ["50011", "50001", "50026", "50119", "50111", "50110", "50102"],
-             "xt": ["GATEWAY_ERROR", "AUTH_104", "AUTH_105", "AUTH_103"],
-             "coinswitch": ["Invalid signature", "Request expired"]}[exchange]
-    status = 401 if exchange == "coinswitch" else None
-    for code in codes:
-        for times, suffix in ((1, "-once"), (None, "-always")):
-            scenarios.append((code + suffix, args, sim_config,
-                              lambda code=code, times=times: Fault("error_code", code=code, status=status, times=times)))
-    scenarios.append(("closed-port", args, write_profiles(
-        simulator, tmp_path / "closed.yaml", (simulator.base_url, f"http://127.0.0.1:{closed_port}")), None))
-    # credentials the exchange refuses; their secrets must not appear either
+LEAK_ARGS = ("-v", "--raw", "-o", "json")
+LEAK_CODES = {"okx": ["50011", "50001", "50026", "50119", "50111", "50110", "50102"],
+              "xt": ["GATEWAY_ERROR", "AUTH_104", "AUTH_105", "AUTH_103"],
+              "coinswitch": ["Invalid signature", "Request expired"]}
+LEAK_MUST_SUCCEED = {"skew+120", "skew-120", "429-retry-after-1-twice", "503-once", "latency",
+                     # answered once, then retried (rate limit, unavailable) or signed again (clock)
+                     "50011-once", "50001-once", "50026-once", "50102-once", "GATEWAY_ERROR-once", "AUTH_105-once"}
+
+
+def _leak_scenarios() -> list[Any]:
+    """(exchange, scenario) pairs: every scenario above, verbose, with `--raw -o json`."""
+    names = [param.id for param in RECOVERED] + ["latency"] + [param.id for param in PERMANENT]
+    names += ["hang", "closed-port", "wrong-secret", "skew+120", "skew-120"]
+    pairs = [(exchange, name) for exchange in EXCHANGES for name in names]
+    pairs += [(exchange, f"{code}{suffix}") for exchange in EXCHANGES for code in LEAK_CODES[exchange]
+              for suffix in ("-once", "-always")]
+    pairs.append(("okx", "50101"))
+    return [pytest.param(exchange, name, id=f"{exchange}-{name}") for exchange, name in pairs]
+
+
+def _wrong_secret_file(simulator, tmp_path: Path, exchange: str) -> tuple[Path, str]:
+    """Credentials the exchange refuses; their secret must not appear either."""
     creds = simulator.credentials[exchange]
     if exchange == "coinswitch":  # a seed that does not match its key never leaves the file: an unknown pair
         wrong = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"  # RFC 8032 test 1
@@ -334,32 +332,53 @@ def test_no_secret_appears_in_any_output_of_any_scenario(simulator, sim_config, 
     else:
         wrong = creds["api_secret"][:-1] + ("1" if creds["api_secret"][-1] != "1" else "2")
         replacements = [(creds["api_secret"], wrong)]
-    scenarios.append(("wrong-secret", args, write_profiles(simulator, tmp_path / "w.yaml", *replacements), None))
+    return write_profiles(simulator, tmp_path / "w.yaml", *replacements), wrong
 
-    outputs = []
-    for skew in (120, -120):
-        simulator.clock_skew = skew
-        outputs.append(("skew", run(sim_config, exchange, *args)))
-    simulator.clock_skew = 0
-    for name, options, config, make_fault in scenarios:
-        simulator.clear_faults()
-        if make_fault is not None:
-            simulator.add_fault(make_fault(), exchange=exchange)
-        outputs.append((name, run(config, exchange, *options)))
-    if exchange == "okx":
-        demo_false = write_profiles(simulator, tmp_path / "d.yaml", ("demo: true", "demo: false"))
-        outputs.append(("50101", invoke("okx", "-p", "okx-demo", "-c", str(demo_false), *args)))
 
-    succeeded = [name for name, result in outputs if result.exit_code == 0]
-    assert {"skew", "429-retry-after-1-twice", "503-once", "latency"} <= set(succeeded)
-    for name, result in outputs:
-        text = result.stdout + result.stderr
-        assert "GET http://127.0.0.1:" in result.stderr, name  # -v really logged the requests
-        assert "Traceback" not in text, name
-        if name in succeeded:
-            assert '"raw": [' in result.stdout, name
-        for hidden in [*secrets_of(simulator), wrong]:
-            assert hidden not in text, (name, hidden)
+@pytest.mark.parametrize(("exchange", "scenario"), _leak_scenarios())
+def test_no_secret_appears_in_any_output_of_any_scenario(simulator, sim_config, tmp_path, no_sleep,
+                                                         closed_port, exchange, scenario):
+    """Every scenario, verbose, with `--raw -o json` (which shows the exchange's untouched
+    answers when the command succeeds): no secret of any profile, nor a refused one."""
+    args: tuple[str, ...] = LEAK_ARGS
+    config, wrong, fault = sim_config, None, None
+    by_id = {param.id: param.values[0] for param in (*RECOVERED, *PERMANENT)}
+    status = 401 if exchange == "coinswitch" else None
+    if scenario in by_id:
+        fault = by_id[scenario]()
+    elif scenario == "latency":
+        fault = Fault("latency", seconds=0.05)
+    elif scenario == "hang":  # the smallest timeout balctl takes: the wall-clock bound is tested elsewhere
+        args, fault = (*args, "--timeout", "0.1"), Fault("hang")
+    elif scenario == "closed-port":
+        config = write_profiles(simulator, tmp_path / "closed.yaml",
+                                (simulator.base_url, f"http://127.0.0.1:{closed_port}"))
+    elif scenario == "wrong-secret":
+        config, wrong = _wrong_secret_file(simulator, tmp_path, exchange)
+    elif scenario.startswith("skew"):
+        simulator.clock_skew = int(scenario[4:])
+    elif scenario == "50101":
+        config = write_profiles(simulator, tmp_path / "d.yaml", ("demo: true", "demo: false"))
+    else:
+        code, _, times = scenario.rpartition("-")
+        fault = Fault("error_code", code=code, status=status, times=1 if times == "once" else None)
+    if fault is not None:
+        simulator.add_fault(fault, exchange=exchange)
+    if scenario == "50101":
+        result = invoke("okx", "-p", "okx-demo", "-c", str(config), *args)
+    else:
+        result = run(config, exchange, *args)
+
+    text = result.stdout + result.stderr
+    assert "GET http://127.0.0.1:" in result.stderr  # -v really logged the requests
+    assert "Traceback" not in text
+    if scenario in LEAK_MUST_SUCCEED:
+        assert result.exit_code == 0, result.stderr
+        assert '"raw": [' in result.stdout
+    else:
+        assert result.exit_code != 0
+    for hidden in [*secrets_of(simulator), *([wrong] if wrong else [])]:
+        assert hidden not in text, hidden
 
 
 def test_no_secret_leaves_a_real_process(simulator, sim_config):
