@@ -83,7 +83,8 @@ def test_importing_the_module_does_not_import_cryptography():
     import sys
 
     code = "import sys, balctl.exchanges.coinswitch; print('cryptography' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout == "False\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, "False\n")
 
 
 # --- the request on the wire --------------------------------------------------------------

@@ -133,6 +133,7 @@ def test_names_guarded_against_spreadsheets_come_back_as_they_were(tmp_path):
     assert rows(db, "SELECT profile FROM snapshots ORDER BY id") == [("=sum",), ("'quoted",)]
     result = invoke("history", "--db", str(db), "-o", "csv", "--field", "total", "--since", "2026-01-01",
                     "--until", "2026-01-01")
+    assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1:] == [
         "2026-01-01T00:00:00.000Z,'quoted,okx,trading,BTC,BTC,total,0.00000001",
         "2026-01-01T00:00:00.000Z,'=sum,okx,trading,BTC,BTC,total,0.00000001",

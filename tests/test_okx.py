@@ -294,6 +294,7 @@ def test_table_output(write_config):
 def test_hide_zero_leaves_out_all_zero_rows(write_config):
     responses.get(URL, body=fixture_text("okx_balance.json"))
     result = invoke("okx", "-c", str(write_config(OKX_PROFILE)), "-o", "csv", "--hide-zero")
+    assert result.exit_code == 0, result.stderr
     assert [line.split(",")[5] for line in result.stdout.splitlines()[1:]] == ["USDT", "BTC", "ETH"]
 
 
@@ -314,7 +315,8 @@ def test_append_to_an_empty_existing_file_writes_the_header(write_config, tmp_pa
     responses.get(URL, body=fixture_text("okx_balance.json"))
     snapshots = tmp_path / "snapshots.csv"
     snapshots.write_text("")
-    invoke("okx", "-c", str(write_config(OKX_PROFILE)), "--append", str(snapshots))
+    result = invoke("okx", "-c", str(write_config(OKX_PROFILE)), "--append", str(snapshots))
+    assert result.exit_code == 0, result.stderr
     assert snapshots.read_text() == EXPECTED_CSV
 
 

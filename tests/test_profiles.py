@@ -84,8 +84,10 @@ def test_config_option_beats_env_beats_default(write_config, isolated_config):
 def test_output_env_var_and_option_precedence(write_config):
     responses.get(OKX_URL, body=fixture_text("okx_balance.json"))
     config = str(write_config(OKX_PROFILE))
-    assert invoke("okx", "-c", config, env={"BALCTL_OUTPUT": "csv"}).stdout.startswith("fetched_at,")
-    assert invoke("okx", "-c", config, "-o", "json", env={"BALCTL_OUTPUT": "csv"}).stdout.startswith("{")
+    from_env = invoke("okx", "-c", config, env={"BALCTL_OUTPUT": "csv"})
+    assert (from_env.exit_code, from_env.stdout.startswith("fetched_at,")) == (0, True)
+    from_option = invoke("okx", "-c", config, "-o", "json", env={"BALCTL_OUTPUT": "csv"})
+    assert (from_option.exit_code, from_option.stdout.startswith("{")) == (0, True)
 
 
 # --- validation ---------------------------------------------------------------------------
