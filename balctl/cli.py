@@ -184,7 +184,7 @@ AppendOpt = Annotated[
 ]
 HideZeroOpt = Annotated[bool, typer.Option("--hide-zero", help="Leave out rows whose every amount is zero or null.")]
 TimeoutOpt = Annotated[
-    float, typer.Option("--timeout", envvar="BALCTL_TIMEOUT", min=0.1, metavar="SECONDS", help="Per-request read timeout.")
+    float, typer.Option("--timeout", envvar="BALCTL_TIMEOUT", min=0.1, metavar="SECONDS", help="Bound on each request as a whole, in seconds (at most 600).")
 ]
 RawOpt = Annotated[bool, typer.Option("--raw", help="JSON only: add the exchange's untouched response(s) under \"raw\".")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request to stderr (secrets redacted).")]
