@@ -117,3 +117,30 @@ def test_ticks_say_seconds_when_the_span_is_short():
     start = T0.timestamp()
     assert time_ticks(start, start + 90, count=4)[1] == ["00:00:00", "00:00:30", "00:01:00", "00:01:30"]
     assert time_ticks(start, start + 40 * 86400, count=2)[1] == ["2026-01-01", "2026-02-10"]
+
+
+def test_a_terminal_reporting_zero_columns_is_drawn_at_80(monkeypatch):
+    """A fresh pty never given a window size reports 0x0: the history screen falls back to
+    80 columns (COLUMNS unset), as it does off a terminal, instead of a zero width."""
+    import os
+
+    from balctl.history.view import screen
+
+    class Tty:
+        def __init__(self, fd: int) -> None:
+            self.fd = fd
+
+        def isatty(self) -> bool:
+            return True
+
+        def fileno(self) -> int:
+            return self.fd
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    master, slave = os.openpty()
+    try:
+        assert os.get_terminal_size(slave).columns == 0
+        assert screen(Tty(slave)) == (80, True)
+    finally:
+        os.close(master)
+        os.close(slave)

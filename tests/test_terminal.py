@@ -144,6 +144,22 @@ def test_wide_terminal_shows_each_amount_on_one_line(snapshot, terminal_of):
     assert "hidden" not in text
 
 
+@pytest.mark.parametrize("columns", [None, "100"])
+def test_a_terminal_reporting_zero_columns_gets_80_or_columns(snapshot, terminal_of, monkeypatch, columns):
+    """A fresh pty that was never given a window size reports 0x0: the table falls back to
+    COLUMNS if set, else 80 columns, as on a real 80-column terminal (it used to print one
+    word per line)."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    expected = table_for(snapshot, terminal_of(int(columns or 80)))
+    assert table_for(snapshot, terminal_of(0)) == expected
+    assert max(cell_len(line) for line in SGR.sub("", expected).splitlines()) <= int(columns or 80)
+    assert SGR.sub("", expected).splitlines()[0] == "okx · okx · trading"
+
+
 def test_pipe_width_follows_columns(snapshot, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     text = table_for(snapshot, io.StringIO())

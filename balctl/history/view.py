@@ -172,7 +172,9 @@ def screen(out: TextIO) -> tuple[int, bool]:
     terminal = bool(hasattr(out, "isatty") and out.isatty())
     if terminal:
         try:
-            return os.get_terminal_size(out.fileno()).columns, True
+            columns_ = os.get_terminal_size(out.fileno()).columns
+            if columns_ > 0:  # a fresh pty never given a size says 0: fall back as below
+                return columns_, True
         except (OSError, ValueError, AttributeError):
             pass
     columns = os.environ.get("COLUMNS", "")

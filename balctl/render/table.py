@@ -481,8 +481,14 @@ def _is_terminal(out: Any) -> bool:
 
 
 def _terminal_size(out: TextIO) -> tuple[int, int]:
+    """A terminal that reports no size (a fresh pty never given one says 0x0) gets COLUMNS,
+    else 80 columns, rather than a zero width that puts every word on its own line."""
     try:
         size = os.get_terminal_size(out.fileno())
-        return size.columns, size.lines
+        columns, lines = size.columns, size.lines
     except (OSError, ValueError, AttributeError):
-        return 80, 25
+        columns, lines = 0, 0
+    if columns <= 0:
+        env = os.environ.get("COLUMNS", "")
+        columns = int(env) if env.isdigit() and int(env) > 0 else 80
+    return columns, lines if lines > 0 else 25
