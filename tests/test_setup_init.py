@@ -26,13 +26,13 @@ TIMEOUT = 30.0
 class Terminal:
     """A balctl process on the slave side of a pty; `expect` waits for text, `send` types."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], columns: int = 160) -> None:
         pid, fd = pty.fork()
         if pid == 0:  # the child: its stdin, stdout and stderr are the terminal
             os.chdir(REPO)
             os.execve(sys.executable, [sys.executable, "-m", "balctl", *args], env)
         # a new pty is 0 x 0 characters; a terminal emulator sets its size like this
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
         self.pid, self.fd, self.seen, self.position = pid, fd, "", 0
 
     def expect(self, text: str) -> None:
@@ -77,10 +77,10 @@ class Terminal:
 def terminal():
     started: list[Terminal] = []
 
-    def start(*args: str, env: dict[str, str]) -> Terminal:
+    def start(*args: str, env: dict[str, str], columns: int = 160) -> Terminal:
         full = {key: value for key, value in os.environ.items() if not key.startswith(("BALCTL_", "OKX_"))}
-        full.update({"COLUMNS": "160", "LINES": "50", "TERM": "dumb", "NO_COLOR": "1"}, **env)
-        started.append(Terminal(list(args), full))
+        full.update({"COLUMNS": str(columns), "LINES": "50", "TERM": "dumb", "NO_COLOR": "1"}, **env)
+        started.append(Terminal(list(args), full, columns))
         return started[-1]
 
     yield start
@@ -119,6 +119,27 @@ def test_init_writes_an_okx_profile_with_file_secrets_checks_it_and_shows_balanc
     profile = load_profiles(path, {})["main"]
     assert (profile.api_secret, profile.base_url) == (creds["api_secret"], simulator.base_url)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_init_questions_fit_an_80_column_terminal_without_cutting_a_word(terminal, tmp_path):
+    """The terminal would cut a longer line anywhere (`re` / `ads`): messages are wrapped
+    between words, the OKX hosts listed one per line, every line at most 80 columns."""
+    path = tmp_path / "a-rather-long-directory-name" / "config.yaml"
+    term = terminal("init", "-c", str(path), env={}, columns=80)
+    term.expect("[okx]: ")
+    term.send("")
+    term.expect("Profile name [okx]: ")
+    term.send("")
+    term.expect("(y/n) [n]: ")
+    term.send("")
+    term.expect("API host: 1, 2, 3 or a URL [1]: ")
+    lines = term.seen.splitlines()
+    assert lines[:2] == ["balctl init: a profile in", f"   {path}"]  # only a longer path is longer
+    assert max(len(line) for line in lines[2:]) <= 80, term.seen
+    assert lines[2] == "balctl only reads balances: a read-only API key is enough."
+    assert lines[-4:] == ["  1) https://www.okx.com", "  2) https://eea.okx.com", "  3) https://my.okx.com",
+                          "API host: 1, 2, 3 or a URL [1]: "]
+    term.kill()
 
 
 def test_init_with_the_keyring_and_a_refused_key_keeps_the_profile_and_exits_3(terminal, simulator, tmp_path):

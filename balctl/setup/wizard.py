@@ -39,7 +39,8 @@ def run(path: Path, *, timeout: float) -> int:
     from balctl.profiles import resolve_config_path
 
     target = resolve_config_path(path)
-    say(f"balctl init: a profile in {target}. balctl only reads balances: a read-only API key is enough.")
+    say(f"balctl init: a profile in {target}")
+    say("balctl only reads balances: a read-only API key is enough.")
     existing = _existing_names(target)
     spec = _ask_profile(target, existing)
     values = read_values(spec.to_read(), sys.stdin)
@@ -54,7 +55,19 @@ def run(path: Path, *, timeout: float) -> int:
 
 
 def say(line: str) -> None:
-    stderr_line(line)
+    """One message, wrapped between words to the terminal's width (a path or a URL is never
+    cut: the terminal itself would cut it mid-word)."""
+    import os
+    import textwrap
+
+    try:
+        width = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        width = 0
+    indent = " " * (len(line) - len(line.lstrip(" ")))
+    for part in textwrap.wrap(line, width if width > 0 else 80, subsequent_indent=indent + "   ",
+                              break_long_words=False, break_on_hyphens=False) or [""]:
+        stderr_line(part)
 
 
 def choose(label: str, options: tuple[str, ...], default: str) -> str:
@@ -80,7 +93,9 @@ def _ask_profile(path: Path, existing: list[str]) -> NewProfile:
     spec = NewProfile(name=name, exchange=exchange)
     if exchange == "okx":
         spec.demo = yes("Is it a demo-trading key?")
-        label = f"API host: 1) {OKX_HOSTS[0]}, 2) {OKX_HOSTS[1]}, 3) {OKX_HOSTS[2]}, or a URL"
+        for index, host in enumerate(OKX_HOSTS, 1):
+            say(f"  {index}) {host}")
+        label = "API host: 1, 2, 3 or a URL"
         url = _ask_url(path, name, label, "1", {str(index): host for index, host in enumerate(OKX_HOSTS, 1)})
         spec.base_url = None if url == OKX_HOSTS[0] else url  # the default: the file stays short
     else:
