@@ -112,7 +112,8 @@ def test_init_writes_an_okx_profile_with_file_secrets_checks_it_and_shows_balanc
     code = term.finish()
     assert code == 0, term.seen
     assert creds["api_secret"] not in term.seen and creds["passphrase"] not in term.seen  # hidden input
-    assert f"added profile 'main' in {path}" in term.seen
+    assert f"added profile 'main' in {path}\nprofiles check\n" in term.seen  # checked at once: no "next:"
+    assert "next: balctl profiles check" not in term.seen
     check, _, balances = term.seen.partition("okx · main · trading\n")
     assert "│ main    │ okx      │ OK     │" in check  # the check, then the balance table
     assert "│ BTC   │     0.528741   │" in balances  # rounded for reading, points aligned (issue 10)

@@ -30,12 +30,14 @@ def add(path: Path, spec: NewProfile, *, force: bool = False, stdin: TextIO | No
     return 0
 
 
-def saved(name: str, written: Written) -> None:
-    """What was written, and what the user still has to do."""
+def saved(name: str, written: Written, *, checked_next: bool = False) -> None:
+    """What was written, and what the user still has to do (`checked_next`: the caller runs
+    the check itself, as init does, so telling the user to run it would only confuse)."""
     stderr_line(f"{'replaced' if written.replaced else 'added'} profile '{name}' in {written.path}")
     if written.unset_variables:
         stderr_line(f"note: set {', '.join(written.unset_variables)} in the environment before using it")
-    stderr_line(f"next: balctl profiles check {name}")
+    if not checked_next or written.unset_variables:
+        stderr_line(f"next: balctl profiles check {name}")
 
 
 def remove(path: Path, name: str) -> int:

@@ -48,7 +48,7 @@ def run(path: Path, *, timeout: float) -> int:
     from balctl.setup.commands import saved
 
     written = adding.add(target, spec, values, force=spec.name in existing)
-    saved(spec.name, written)
+    saved(spec.name, written, checked_next=True)
     if written.unset_variables:
         return 0  # nothing to check until they are exported
     return _check_and_show(target, spec.name, timeout)
