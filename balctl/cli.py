@@ -445,8 +445,17 @@ profiles_app = typer.Typer(
     "  balctl profiles check\n\n  balctl profiles add main --exchange okx --keyring",
 )
 app.add_typer(profiles_app)
+
+
+def _complete_table_or_json(incomplete: str) -> list[str]:
+    return [name for name in ("table", "json") if name.startswith(incomplete)]
+
+
+# Parsed as Output so that BALCTL_OUTPUT=csv (meant for balances) is not an error here;
+# shown and completed as what the listing prints (csv/prometheus on the command line: exit 2).
 ListOutputOpt = Annotated[
     Output, typer.Option("--output", "-o", envvar="BALCTL_OUTPUT", case_sensitive=False, metavar="<table|json>",
+                         autocompletion=_complete_table_or_json,
                          help="Output format (BALCTL_OUTPUT=csv or prometheus, meant for balances, is ignored).")
 ]
 

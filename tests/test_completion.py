@@ -381,3 +381,19 @@ def test_equals_form_helpers():
     assert equals_prefix("--profile=ma") == "--profile="
     assert equals_prefix("--output=") == "--output="
     assert [equals_prefix(word) for word in ("ma", "=", "-p=x", "--=x", "BTC=1")] == [""] * 5
+
+
+@pytest.mark.parametrize("words, cword", [("balctl profiles -o ", "3"), ("balctl profiles check -o ", "4")])
+def test_profiles_output_completes_only_what_the_listing_prints(words, cword):
+    """`profiles -o` prints a table or JSON: csv and prometheus are not offered (issue 15)."""
+    env = {**os.environ, "_BALCTL_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": cword}
+    done = subprocess.run([sys.executable, "-m", "balctl"], env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "table\njson\n", "")
+
+
+def test_profiles_help_names_only_table_and_json():
+    done = subprocess.run([sys.executable, "-m", "balctl", "profiles", "--help"], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "COLUMNS": "80"})
+    assert done.returncode == 0
+    assert "  -o, --output <table|json>" in done.stdout
+    assert "csv" not in done.stdout and "prometheus" not in done.stdout
