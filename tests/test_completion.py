@@ -396,4 +396,4 @@ def test_profiles_help_names_only_table_and_json():
                           text=True, timeout=60, env={**os.environ, "COLUMNS": "80"})
     assert done.returncode == 0
     assert "  -o, --output <table|json>" in done.stdout
-    assert "csv" not in done.stdout and "prometheus" not in done.stdout
+    assert "table|json|csv" not in done.stdout and "<table|json|csv|prometheus>" not in done.stdout
