@@ -231,3 +231,13 @@ def test_twenty_recorders_at_the_same_moment_all_land(tmp_path):
     assert sorted(rows(path, "SELECT profile FROM snapshots")) == sorted((f"p{n}",) for n in range(20))
     assert rows(path, "SELECT count(*) FROM runs") == [(20,)]
     assert rows(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+
+
+def test_native_json_keeps_the_exchanges_digits():
+    """XT sends JSON numbers: the stored native JSON writes them back digit for digit."""
+    from decimal import Decimal
+
+    from balctl.history.jsontext import compact_json
+
+    assert compact_json({"a": "0.10000000", "b": None}) == '{"a":"0.10000000","b":null}'
+    assert compact_json({"n": Decimal("0.1000"), "e": [1, Decimal("1E-8"), True]}) == '{"n":0.1000,"e":[1,0.00000001,true]}'

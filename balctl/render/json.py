@@ -161,4 +161,4 @@ def dumps_line(value: Any) -> str:
         return _number(value)
     if isinstance(value, str):
         return _string(value)
-    return json.dumps(value)
+    return _scalar(value)
