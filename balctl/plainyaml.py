@@ -22,6 +22,19 @@ QUOTED = re.compile(r"\"[^\"\\]*\"|'[^']*'")
 PLAIN_TEXT = re.compile(r"[A-Za-z_/$][^#'\"`]*")
 """Plain text starting with a letter, `_`, `/` or `$`: never a number, date or indicator."""
 DIGIT_LED = re.compile(r"[0-9][^#'\"`]*")
+NUMBER_OR_DATE = re.compile(
+    r"0b[01_]+|0[0-7_]+|0|[1-9][0-9_]*|0x[0-9a-fA-F_]+"  # YAML 1.1 int: binary, octal, decimal, hex
+    r"|[1-9][0-9_]*(?::[0-5]?[0-9])+"  # int in base 60 (`1:20` is 80)
+    r"|[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?"  # float (PyYAML wants the point: `1e5` is text)
+    r"|[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"  # float in base 60
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}"  # date
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?"  # timestamp
+)
+"""What a digit-led plain scalar must match to be anything but text to PyYAML's safe loader:
+YAML 1.1's implicit int, float and timestamp as its resolver spells them. Anything else
+digit-led (`0c7f4a52-3b1e-...`, `1INCH_USDT`, `019`, `1e5`) is text, so an API key that
+starts with a digit leaves the file plain."""
 WORDS: dict[str, bool | None] = {
     spelling: value
     for word, value in (("yes", True), ("true", True), ("on", True), ("no", False), ("false", False),
@@ -35,7 +48,7 @@ Compiled on first use by non-ASCII text only: compiling it costs more than readi
 ASCII_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """NON_PRINTABLE within ASCII."""
 UNKNOWN = object()
-"""A digit-led plain scalar read leniently: valid YAML, a number, a date or text."""
+"""A number or date read leniently (valid YAML; its value is not needed)."""
 
 
 class NotPlain(Exception):
@@ -45,9 +58,10 @@ class NotPlain(Exception):
 def read(text: str, *, exact: bool | frozenset[str] = True) -> dict[str, Any] | None:
     """The document, as PyYAML's safe loader reads it (keys as written), or None.
 
-    `exact` True: a digit-led plain value (`12`, `2026-01-01`, `0c7f...`) makes the text
-    PyYAML's. A set of key names: only those keys' values are exact, the others' digit-led
-    values read as UNKNOWN (completion needs only names, `exchange` and `symbols`).
+    `exact` True: a plain value that YAML reads as a number or date (`12`, `0x1f`,
+    `2026-01-01`) makes the text PyYAML's. A set of key names: only those keys' values are
+    exact, the others' numbers and dates read as UNKNOWN (completion needs only names,
+    `exchange` and `symbols`).
     """
     if ASCII_NON_PRINTABLE.search(text) if text.isascii() else re.search(NON_PRINTABLE, text):
         return None
@@ -140,6 +154,9 @@ def _scalar(text: str, *, flow: bool, exact: bool) -> Any:
         raise NotPlain
     if PLAIN_TEXT.fullmatch(text):
         return WORDS[text] if text in WORDS else text
-    if not exact and DIGIT_LED.fullmatch(text):
-        return UNKNOWN
+    if DIGIT_LED.fullmatch(text):
+        if not NUMBER_OR_DATE.fullmatch(text):
+            return text
+        if not exact:
+            return UNKNOWN
     raise NotPlain

@@ -63,6 +63,18 @@ ACCEPTED = {
                 symbols: []
             c:
         """,
+    "keys and symbols starting with a digit": """\
+        profiles:
+          okx-0:
+            exchange: okx
+            api_key: 0c7f4a52-3b1e-4d8a-9f61-5e2b7c9d1a30
+            api_secret: 6B1D9E4F2A8C7035E1F4B9D2C6A80317
+            passphrase: 019
+          xt:
+            exchange: xt
+            api_key: 07501781db570c912300a1fbb1c602f8
+            symbols: [1INCH_USDT, 1000SATS_USDT]
+        """,
     "words YAML reads as booleans": """\
         profiles:
           x:
@@ -83,7 +95,8 @@ DECLINED = {
     "flow mapping": "profiles:\n  a: {exchange: okx}\n",
     "document marker": "---\nprofiles:\n  a:\n    exchange: okx\n",
     "uneven fields": "profiles:\n  a:\n    exchange: okx\n      api_key: k\n",
-    "symbol starting with a digit": "profiles:\n  a:\n    exchange: xt\n    symbols: [1INCH_USDT]\n",
+    "number in a list": "profiles:\n  a:\n    exchange: xt\n    symbols: [1INCH_USDT, 12]\n",
+    "date": "profiles:\n  a:\n    exchange: 2026-01-01\n",
     "colon in a plain value": "profiles:\n  a:\n    exchange: okx: xt\n",
     "no profiles": "other: 1\n",
     "nested top-level mapping": "profiles:\n  a:\n    exchange: okx\nx-extra:\n  b: 1\n",
@@ -187,3 +200,48 @@ def test_what_pyyaml_refuses_to_read_is_left_to_it():
     assert plainyaml.read("\ufeffprofiles:\n  a:\n    exchange: okx\n") is None
     assert plainyaml.read("profiles:\n  a:\n    exchange: ok\ufffex\n") is None
     assert plainyaml.read("profiles:\n  a:\n    exchange: okx-é\n") == {"profiles": {"a": {"exchange": "okx-é"}}}
+
+
+DIGIT_LED = "0123456789" * 3 + "_.:-+eExXbBoaf TtZ"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("0c7f4a52-3b1e-4d8a-9f61-5e2b7c9d1a30", "0c7f4a52-3b1e-4d8a-9f61-5e2b7c9d1a30"),
+    ("1INCH_USDT", "1INCH_USDT"), ("019", "019"), ("08", "08"), ("1e5", "1e5"), ("1:60", "1:60"),
+    ("2026-1-1", "2026-1-1"), ("0o17", "0o17"), ("0x", "0x"), ("1.5.5", "1.5.5"),
+])
+def test_digit_led_text_is_read_without_pyyaml(text, expected):
+    document = f"profiles:\n  a:\n    api_key: {text}\n"
+    assert yaml.safe_load(document)["profiles"]["a"]["api_key"] == expected  # PyYAML agrees it is text
+    assert plainyaml.read(document) == {"profiles": {"a": {"api_key": expected}}}
+
+
+@pytest.mark.parametrize("text", ["0", "00", "017", "0_", "0b1_0", "0x1f", "1_000", "1__", "1:20", "1_:20",
+                                  "190:20:30", "1.", "1.e+5", "1:2:3.5", "2026-01-01",
+                                  "2026-01-01T10:00:00Z", "2026-01-01 10:00:00", "2026-1-1 1:00:00 +5:30"])
+def test_digit_led_numbers_and_dates_are_left_to_pyyaml(text):
+    document = f"profiles:\n  a:\n    api_key: {text}\n"
+    assert not isinstance(yaml.safe_load(document)["profiles"]["a"]["api_key"], str)
+    assert plainyaml.read(document) is None
+    assert quick_entries(document) == {"a": {}}  # completion does not need the value
+
+
+def test_random_digit_led_values_read_as_pyyaml_reads_them():
+    import random
+
+    rng = random.Random(61)
+    texts = read = 0
+    for _ in range(4000):
+        token = rng.choice("0123456789") + "".join(rng.choice(DIGIT_LED) for _ in range(rng.randint(0, 9)))
+        document = f"profiles:\n  a:\n    v: {token}\n    l: [{token}]\n"
+        try:
+            expected = strict(document)
+        except yaml.YAMLError:
+            assert plainyaml.read(document) is None, token
+            continue
+        texts += isinstance(expected["profiles"]["a"]["v"], str)
+        document_read = plainyaml.read(document)
+        if document_read is not None:
+            read += 1
+            assert repr(document_read) == repr(expected), token
+    assert texts > 1000 and read > 1000  # most such tokens are text, and read without PyYAML
