@@ -21,8 +21,7 @@ from email.utils import parsedate_to_datetime
 from types import ModuleType
 from typing import Any
 
-import requests
-
+from balctl.deferred import defer_charset_detection
 from balctl.errors import (
     AuthError,
     BadResponse,
@@ -34,6 +33,9 @@ from balctl.errors import (
     status_error_class,
 )
 from balctl.urls import without_userinfo
+
+defer_charset_detection()  # before requests is imported, which would import the detector at once
+import requests  # noqa: E402  (after the line above, on purpose)
 
 log = logging.getLogger("balctl")
 

@@ -73,6 +73,22 @@ def test_a_json_fetch_imports_neither_rich_nor_another_exchange(tmp_path, sim_co
         assert imported(modules, package) == [], package
 
 
+def test_a_fetch_with_unquoted_keys_imports_neither_pyyaml_nor_the_charset_detector(tmp_path, sim_config):
+    """Keys written bare as most people write them (`api_key: 0c7f...`, digit-led) are still
+    the plain layout; and requests' character-set detector, which balctl never uses, stays
+    unloaded (balctl.deferred). Together about 40 ms of every fetch (issue 16)."""
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(sim_config.read_text().replace('"', ""))
+    bare.chmod(0o600)
+    assert "api_key: 0c7f4a52-3b1e-4d8a-9f61-5e2b7c9d1a30\n" in bare.read_text()
+    done, modules = run_listing_modules(tmp_path, "okx", "-o", "json", "-c", str(bare))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["profile"] == "okx"
+    assert "requests" in modules and "charset_normalizer" in modules  # the stand-in requests checked
+    assert imported(modules, "yaml") == []
+    assert [name for name in imported(modules, "charset_normalizer") if name != "charset_normalizer"] == []
+
+
 def profile_file(count: int = 20) -> str:
     """`count` half-written profiles (secrets unset `${VAR}`s), okx/xt/coinswitch in turn."""
     lines = ["profiles:"]
