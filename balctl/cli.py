@@ -314,15 +314,21 @@ def run_options(*, output: Output = Output.table, alert: list[str] | None = None
 
         parsed = parse_all(alert)
     from balctl.render import TableOptions, parse_columns
-    from balctl.render.numbers import DEFAULT_PLACES, parse_digits
 
     try:
         chosen, every = parse_columns(columns) if columns is not None else ((), False)
-        places = parse_digits(digits) if digits is not None else DEFAULT_PLACES
+        places = {} if digits is None else {"digits": _digits(digits)}
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    table = TableOptions(digits=places, sort=sort.value, columns=chosen, every_column=every, color=color.value)
+    table = TableOptions(sort=sort.value, columns=chosen, every_column=every, color=color.value, **places)
     return RunOptions(output=output.value, alerts=parsed, assets=split_codes(asset), min_value=_usd(min_value), table=table, **rest)
+
+
+def _digits(text: str) -> int | None:
+    """--digits, read by the table's number module (imported only when the option is given)."""
+    from balctl.render.numbers import parse_digits
+
+    return parse_digits(text)
 
 
 def _usd(text: str | None) -> Decimal | None:

@@ -434,10 +434,10 @@ def _symbols(where: ProfileWhere, value: Any) -> tuple[str, ...]:
 def _alerts(where: ProfileWhere, value: Any) -> tuple[Any, ...]:
     """`alerts: ["margin_ratio < 3", "BTC.loan > 1"]`, checked now: a typo must not wait
     for the day the alert should have fired."""
-    from balctl.alerts import parse_all
-
     if value is None:
         return ()
+    from balctl.alerts import parse_all  # only a profile with alerts pays for the module
+
     if not isinstance(value, list):
         raise where.error("key 'alerts' must be a list such as [\"margin_ratio < 3\", \"BTC.loan > 1\"]", key="alerts")
     try:

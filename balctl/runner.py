@@ -150,10 +150,11 @@ def finish(report: Any, options: RunOptions, *, single: bool, started_at: dateti
                 report_warning(account.exchange, account.profile, text)
     report = _alerts(report, options, profiles, say=show is None)
     not_recorded = _record(report, options, started_at) if options.record else None
-    from balctl.filters import RowFilter, filter_report
+    if options.assets or options.min_value is not None or options.hide_zero:
+        from balctl.filters import RowFilter, filter_report
 
-    # --asset, --min-value, --hide-zero: for what is shown and appended, not the history
-    report = filter_report(report, RowFilter(options.assets, options.min_value, options.hide_zero))
+        # --asset, --min-value, --hide-zero: for what is shown and appended, not the history
+        report = filter_report(report, RowFilter(options.assets, options.min_value, options.hide_zero))
     not_appended = _append(report, options) if options.append and report.accounts else None
     if show is None:
         render(report, options, single=single)

@@ -87,6 +87,8 @@ def test_a_fetch_with_unquoted_keys_imports_neither_pyyaml_nor_the_charset_detec
     assert "requests" in modules and "charset_normalizer" in modules  # the stand-in requests checked
     assert imported(modules, "yaml") == []
     assert [name for name in imported(modules, "charset_normalizer") if name != "charset_normalizer"] == []
+    for unused in ("balctl.alerts", "balctl.filters", "balctl.render.numbers", "balctl.render.table"):
+        assert unused not in modules, unused  # no alert, no filter, no table: none of their code
 
 
 def profile_file(count: int = 20) -> str:

@@ -117,6 +117,13 @@ def test_parse_digits(text, places):
     assert parse_digits(text) == places
 
 
+def test_the_table_rounds_to_the_default_places_without_digits():
+    """TableOptions spells the default out, so a JSON fetch need not import render.numbers."""
+    from balctl.render.numbers import DEFAULT_PLACES
+
+    assert TableOptions().digits == DEFAULT_PLACES == 8
+
+
 @pytest.mark.parametrize("text", ["-1", "31", "x", "", "2.5"])
 def test_parse_digits_refuses(text):
     with pytest.raises(ValueError):

@@ -40,7 +40,9 @@ class TableOptions:
     """How the table shows what it shows (issue 10). JSON and CSV ignore these."""
 
     digits: int | None = 8
-    """Decimal places of asset amounts; None shows the exchange's exact digits."""
+    """Decimal places of asset amounts; None shows the exchange's exact digits. The default
+    is render.numbers.DEFAULT_PLACES (a test holds them equal; this module does not import
+    that one, so a JSON fetch does not pay for it)."""
     sort: str = "value"
     columns: tuple[str, ...] = ()
     """Chosen columns in this order; empty: every column with a value, fitted to the width."""
