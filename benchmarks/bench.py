@@ -1,16 +1,22 @@
 """balctl performance against the bundled simulator, each target a ratio (issues 6 and 16).
 
-    .venv/bin/pip install -e '.[bench]'          # ccxt, for the comparison only
-    .venv/bin/python benchmarks/bench.py [--runs 9]
+    python3 -m venv /tmp/bench && /tmp/bench/bin/pip install '.[bench]'   # ccxt, for the comparison only
+    /tmp/bench/bin/python benchmarks/bench.py [--runs 9]
+
+Measure a regular install, as a user has it: an editable one (`pip install -e`, the test
+venv) adds an import hook to every Python process of its environment, ccxt's and the
+baselines' too, which narrows every ratio; the first line of the output says which it is.
+balctl is timed as the `balctl` script pip installed, what a user types.
 
 Every command runs as a real subprocess. The runs are interleaved: each round runs every
 command once, back to back, so a busy shared machine slows a command and its baseline
-alike. A time is the median over rounds; a ratio is the median of the per-round ratios
-(command and baseline from the same round). Peak memory is the process's own VmHWM, read
-at exit by a small wrapper, in one extra run of each command. Every command runs from
-bytecode, as an installed package does (pip compiles at install): PYTHONDONTWRITEBYTECODE
-is dropped and the .pyc files go to a temporary PYTHONPYCACHEPREFIX, written by the warm-up
-round, so a source checkout is not measured compiling itself on every run.
+alike; each timed run follows the same small untimed process (SETTLE). A time is the
+median over rounds; a ratio is the median of the per-round ratios (command and baseline
+from the same round). Peak memory is the process's own VmHWM, read at exit by a small
+wrapper, in one extra run of each command. Every command runs from bytecode, as an
+installed package does (pip compiles at install): PYTHONDONTWRITEBYTECODE is dropped and
+the .pyc files go to a temporary PYTHONPYCACHEPREFIX, written by the warm-up round, so a
+source checkout is not measured compiling itself on every run.
 
 Targets (issue 16):
 - one `balctl okx -o json` fetch at least 2.5x faster than ccxt's `okx.fetch_balance()`
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.metadata
+import json
 import os
 import platform
 import statistics
@@ -54,11 +61,13 @@ PEAK_PROBE = (
     "sys.argv = [target, *sys.argv[3:]]\n"
     "if kind == '-m':\n"
     "    runpy.run_module(target, run_name='__main__', alter_sys=True)\n"
+    "elif kind == 'script':\n"
+    "    runpy.run_path(target, run_name='__main__')\n"
     "else:\n"
     "    exec(compile(target, '<string>', 'exec'), {'__name__': '__main__'})\n"
 )
-"""Runs `python -m MODULE ...` or `python -c CODE ...` and prints the process's peak RSS at
-exit. VmHWM belongs to the process's own address space; `ru_maxrss` of a child would also
+"""Runs `python -m MODULE ...`, `python -c CODE ...` or an installed script (`script PATH ...`)
+and prints the process's peak RSS at exit. VmHWM belongs to the process's own address space; `ru_maxrss` of a child would also
 count the memory of the process that forked it."""
 
 CCXT_FETCH = """\
@@ -111,8 +120,28 @@ def python_c(code: str, *args: str) -> list[str]:
     return [PYTHON, "-c", code, *args]
 
 
+BALCTL_SCRIPT = Path(PYTHON).with_name("balctl")
+"""The `balctl` command pip installed next to this Python: what a user types, so what is timed
+(`python -m balctl` also pays for runpy, about 5 ms)."""
+
+
 def balctl(*args: str) -> list[str]:
+    if BALCTL_SCRIPT.is_file():
+        return [str(BALCTL_SCRIPT), *args]
     return [PYTHON, "-m", "balctl", *args]
+
+
+def install_kind() -> str:
+    """How balctl is installed here. An editable install (`pip install -e`) adds an import hook
+    to every Python process of the environment, ccxt's and the floor script's too: a constant
+    that narrows every ratio. A user's `pip install .` has none."""
+    try:
+        direct = importlib.metadata.distribution("balctl").read_text("direct_url.json") or "{}"
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed (run from the source tree)"
+    editable = json.loads(direct).get("dir_info", {}).get("editable", False)
+    command = "balctl script" if BALCTL_SCRIPT.is_file() else "python -m balctl (no balctl script found)"
+    return f"{'editable install' if editable else 'regular install'}, timed as {command}"
 
 
 def run_once(case: Case, env: dict[str, str]) -> float:
@@ -128,12 +157,21 @@ def run_once(case: Case, env: dict[str, str]) -> float:
 
 def peak_kib(case: Case, env: dict[str, str]) -> int:
     """Peak resident memory of one run of the case, in KiB (through PEAK_PROBE)."""
-    kind, target, *rest = case.argv[1:]
+    if case.argv[0] == PYTHON:
+        kind, target, *rest = case.argv[1:]
+    else:
+        kind, target, rest = "script", case.argv[0], case.argv[1:]
     probe = [PYTHON, "-c", PEAK_PROBE, kind, target, *rest]
     done = subprocess.run(probe, capture_output=True, env={**env, **case.env}, text=True,
                           stdin=subprocess.DEVNULL)
     line = next((line for line in done.stderr.splitlines() if line.startswith("VmHWM")), None)
     return int(line.split()[1]) if line else 0
+
+
+SETTLE = Case([PYTHON, "-c", "pass"])
+"""Run, untimed, before every timed run: a process started right after one that ends with a
+large heap (ccxt's 77 MB) measured ~20 ms slower on this kind of virtual machine, so every
+timed run follows the same small process instead of whichever case came before it."""
 
 
 def measure(cases: dict[str, Case], env: dict[str, str], runs: int) -> None:
@@ -142,6 +180,7 @@ def measure(cases: dict[str, Case], env: dict[str, str], runs: int) -> None:
         run_once(case, env)  # page cache, .pyc files, the simulator's first answer
     for _ in range(runs):
         for case in cases.values():
+            run_once(SETTLE, env)
             case.times.append(run_once(case, env))
     for case in cases.values():
         case.peak_kib = peak_kib(case, env)
@@ -229,12 +268,14 @@ def main() -> None:
                 "COMP_CWORD": "3", "BALCTL_CONFIG": str(many)}),
             "fetch": Case(balctl("okx", "-p", "okx-0", "-o", "json", "-c", str(one)), expect=fetch_json),
             "floor": Case(python_c(FLOOR_FETCH, str(one), "okx-0"), expect='"details"'),
+        }
+        if have_ccxt:  # next to the fetch it is compared with: a ratio's two runs are neighbours
+            cases["ccxt"] = Case(python_c(CCXT_FETCH, sim.base_url, okx["api_key"], okx["api_secret"],
+                                          okx["passphrase"]), expect='"total"')
+        cases |= {
             "slow": Case(balctl("okx", "-p", "okx-0", "-o", "json", "-c", str(twelve)), expect=fetch_json),
             "all": Case(balctl("all", "-o", "json", "-c", str(twelve)), expect='"accounts"'),
         }
-        if have_ccxt:
-            cases["ccxt"] = Case(python_c(CCXT_FETCH, sim.base_url, okx["api_key"], okx["api_secret"],
-                                          okx["passphrase"]), expect='"total"')
         for fmt, marker in (("table", "okx"), ("json", fetch_json), ("csv", "profile")):
             cases[f"{fmt}-5"] = Case(balctl("okx", "-p", "okx-0", "-o", fmt, "-c", str(one)), expect=marker)
             cases[f"{fmt}-1000"] = Case(balctl("okx", "-p", "okx-0", "-o", fmt, "-c", str(large)), expect=marker)
@@ -274,6 +315,7 @@ def main() -> None:
                  (f"`okx -o {fmt}`, 1,000 assets", large_case, f"+{extra:.3f} s", "< +0.3 s", extra < 0.3)]
 
     print(f"balctl benchmarks, median of {runs} interleaved rounds: {machine()}")
+    print(f"balctl: {install_kind()}")
     print()
     print("| what | median | peak RSS | ratio | target | |")
     print("| --- | ---: | ---: | --- | --- | --- |")
