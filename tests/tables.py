@@ -43,10 +43,19 @@ def _until(lines: list[str], stop) -> list[str]:
 
 
 def read_blocks(text: str) -> list[dict[str, str]]:
-    """`Heading: value` blocks, one per row (the summary's indented lines are not part)."""
+    """`Heading: value` blocks, one per row (the summary's indented lines are not part). A
+    value too long for its line follows a lone `Heading:` on the next line, indented."""
     blocks = []
     for chunk in plain(text).split("\n\n"):
-        fields = [line.split(": ", 1) for line in chunk.splitlines() if ": " in line and not line.startswith(" ")]
+        lines = chunk.splitlines()
+        fields = []
+        for index, line in enumerate(lines):
+            if line.startswith(" "):
+                continue
+            if ": " in line:
+                fields.append(line.split(": ", 1))
+            elif line.endswith(":") and index + 1 < len(lines) and lines[index + 1].startswith("  "):
+                fields.append([line[:-1], lines[index + 1]])
         if fields:
             blocks.append({key: value.strip() for key, value in fields})
     return blocks

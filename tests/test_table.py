@@ -154,6 +154,34 @@ def test_fit_drops_optional_columns_in_order_then_gives_up_for_blocks():
     assert fit(specs, 40, optional, border=2, edge=-2).hidden == ["frozen"]
 
 
+def test_fit_with_refill_takes_back_dropped_columns_that_fit_again():
+    """Dropping a wide column can leave room for a narrow one dropped before it."""
+    specs = [ColumnSpec("name", "Name", 8), ColumnSpec("key", "Key", 8), ColumnSpec("url", "URL", 30),
+             ColumnSpec("demo", "Demo", 3)]
+    optional = ("key", "url", "demo")  # 1 + 11 + 11 + 33 + 7 = 63 in all
+    assert fit(specs, 40, optional).hidden == ["key", "url"]
+    assert fit(specs, 40, optional).widths == {"name": 8, "demo": 4}
+    refilled = fit(specs, 40, optional, refill=True)
+    assert (refilled.hidden, refilled.widths) == (["url"], {"name": 8, "key": 8, "demo": 4})
+    assert fit(specs, 30, optional, refill=True).hidden == ["url"]  # 1 + 11 + 11 + 7
+    assert fit(specs, 29, optional, refill=True).hidden == ["key", "url"]
+    assert fit(specs, 18, optional, refill=True).hidden == ["key", "url", "demo"]  # 1 + 11 + 7 = 19
+    assert fit(specs, 63, optional, refill=True) == fit(specs, None)
+    assert fit(specs, 18, ("key", "url"), refill=True).blocks  # name and demo: 19
+
+
+def test_a_block_value_too_long_for_its_line_moves_whole_to_the_next(monkeypatch):
+    text = render(SIMULATOR["okx"], 12, monkeypatch, columns=("asset", "usd_value"))
+    blocks = text[:text.index("\n  equity")]  # (a figure of the summary is not split either)
+    assert max(cell_len(line) for line in blocks.splitlines()) <= 12
+    assert text.startswith("okx · okx ·\ntrading\nAsset:\n  BTC\nUSD value:\n  31,977.36\n\nAsset:\n  ETH\n")
+    assert read_blocks(text)[:2] == [{"Asset": "BTC", "USD value": "31,977.36"},
+                                     {"Asset": "ETH", "USD value": "6,180.64"}]
+    assert render(SIMULATOR["okx"], 22, monkeypatch, columns=("asset", "total", "usd_value")).startswith(
+        "okx · okx · trading\nAsset:     BTC\nTotal:     0.528741\nUSD value: 31,977.36\n\n"
+        "Asset:     ETH\nTotal:     2.03981507\n")  # 11 + 10 cells: room to align
+
+
 def test_headings_break_between_words_only():
     spec = ColumnSpec("position_margin", "Position margin", 5)
     assert (spec.min_width, spec.natural_width) == (8, 15)

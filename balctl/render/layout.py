@@ -52,12 +52,14 @@ def table_width(widths: Sequence[int], border: int = BORDER, edge: int = EDGE) -
 
 
 def fit(columns: Sequence[ColumnSpec], width: int | None, drop_order: Sequence[str] = (), *,
-        border: int = BORDER, edge: int = EDGE) -> Fit:
+        border: int = BORDER, edge: int = EDGE, refill: bool = False) -> Fit:
     """Choose columns and widths for `width` screen cells (None: no limit), each column
     costing `border` cells besides its content and the table `edge` more.
 
     Columns named in `drop_order` are optional and go in that order until the rest fits;
-    every other column is essential.
+    every other column is essential. `refill`: then take back, most important first, the
+    dropped columns that fit in the room left (a wide URL gone leaves room for a narrow
+    column dropped before it).
     """
     shown = list(columns)
     hidden: list[str] = []
@@ -69,6 +71,8 @@ def fit(columns: Sequence[ColumnSpec], width: int | None, drop_order: Sequence[s
             hidden.append(name)
         if table_width([column.min_width for column in shown], border, edge) > width:
             return Fit({}, [], blocks=True)
+        if refill:
+            shown, hidden = _refill(columns, hidden, width, border, edge)
     widths = {column.name: column.min_width for column in shown}
     slack = None if width is None else width - table_width(list(widths.values()), border, edge)
     for column in shown:  # one-line headings where there is room, left to right
@@ -77,6 +81,17 @@ def fit(columns: Sequence[ColumnSpec], width: int | None, drop_order: Sequence[s
             widths[column.name] += extra
             slack = None if slack is None else slack - extra
     return Fit(widths, hidden)
+
+
+def _refill(columns: Sequence[ColumnSpec], hidden: list[str], width: int, border: int,
+            edge: int) -> tuple[list[ColumnSpec], list[str]]:
+    """The columns shown once every dropped column that still fits is back (tried in the
+    reverse of the order they went), and the names still left out, in the order they went."""
+    for name in reversed(list(hidden)):
+        trial = [column for column in columns if column.name not in hidden or column.name == name]
+        if table_width([column.min_width for column in trial], border, edge) <= width:
+            hidden.remove(name)
+    return [column for column in columns if column.name not in hidden], hidden
 
 
 def heading_lines(heading: str, width: int) -> str:

@@ -98,9 +98,9 @@ class Page:
         self.rounded = self.rounded or result.rounded
         return result
 
-    def text(self, text: str, style: str | None = None) -> None:
-        """Free text, wrapped between words to the page width."""
-        self.lines += [[(line, style)] for line in wrap_words(text, self.width)]
+    def text(self, text: str, style: str | None = None, *, indent: str = "") -> None:
+        """Free text, wrapped between words to the page width (continuation lines `indent`ed)."""
+        self.lines += [[(line, style)] for line in wrap_words(text, self.width, indent)]
 
 
 def snapshot(snapshot: Snapshot, *, raw: bool = False, out: TextIO | None = None,
@@ -115,9 +115,7 @@ def report(report: Report, *, raw: bool = False, out: TextIO | None = None,
 
 def report_text(accounts: Sequence[Snapshot], *, totals: bool, out: TextIO | None,
                 options: TableOptions | None) -> str:
-    options = options or TableOptions()
-    color = wants_color(out, options.color)
-    page = Page(layout_width(out), options, color)
+    page = page_for(out, options)
     for index, account in enumerate(accounts):
         if index:
             page.lines.append([])
@@ -127,7 +125,14 @@ def report_text(accounts: Sequence[Snapshot], *, totals: bool, out: TextIO | Non
         _totals(page, accounts)
     if page.rounded:
         page.text(ROUNDED_NOTE, FAINT)
-    return styled(page.lines, color)
+    return styled(page.lines, page.color)
+
+
+def page_for(out: TextIO | None, options: TableOptions | None = None) -> Page:
+    """An empty page as wide as `out` allows, coloured only if `out` should get colour: the
+    start of every table balctl draws (balances, and the profiles listings)."""
+    options = options or TableOptions()
+    return Page(layout_width(out), options, wants_color(out, options.color))
 
 
 def styled(lines: list[Line], color: bool) -> str:
@@ -143,9 +148,10 @@ def width_of(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
 
 
-def wrap_words(text: str, width: int | None) -> list[str]:
+def wrap_words(text: str, width: int | None, indent: str = "") -> list[str]:
     """`text` on lines of at most `width` cells, broken between words only (a word longer
-    than the width keeps its own line: it may overflow, never split)."""
+    than the width keeps its own line: it may overflow, never split); lines after the first
+    start with `indent`, so a note that names its row stays readable as one."""
     if width is None:
         return [text]
     lines: list[str] = []
@@ -153,7 +159,7 @@ def wrap_words(text: str, width: int | None) -> list[str]:
         if lines and width_of(lines[-1]) + 1 + width_of(word) <= width:
             lines[-1] += " " + word
         else:
-            lines.append(word)
+            lines.append(indent + word if lines else word)
     return lines
 
 
@@ -165,7 +171,7 @@ def _account(page: Page, account: Snapshot) -> None:
     names = _column_names(account.balances, page.options)
     moved = {(market, asset, name): way for profile, market, asset, name, way in page.options.marks
              if profile == account.profile}
-    hidden = _grid(page, [_column(page, name, rows, moved) for name in names])
+    hidden = grid(page, [_column(page, name, rows, moved) for name in names])
     if not rows:
         page.text("no balances", FAINT)
     _summary(page, account)
@@ -184,7 +190,7 @@ def _breakdown(page: Page, account: Snapshot) -> None:
     page.text(terminal_text(f"{account.exchange} · {account.profile} · by market"), ITALIC)
     rows = sort_rows(account.breakdown, page.options.sort)
     names = _column_names(account.breakdown, page.options)
-    hidden = _grid(page, [_column(page, name, rows) for name in names])
+    hidden = grid(page, [_column(page, name, rows) for name in names])
     page.text(BREAKDOWN_CAPTION, FAINT)
     if hidden:
         page.text(HIDDEN_NOTE.format(", ".join(hidden)), FAINT)
@@ -268,13 +274,19 @@ BOXED = Frame(("┏", "━", "┳", "┓"), ("┃ ", " ┃ ", " ┃"), ("┡", "
 PLAIN = Frame(None, ("", "  ", ""), ("", "─", "  ", ""), ("", "  ", ""), None, padding=0, border=2, edge=-2)
 
 
-def _grid(page: Page, columns: list[Column]) -> list[str]:
-    """Draw `columns` as a table fitted to the page, or as blocks; return the hidden names."""
+def grid(page: Page, columns: list[Column], drop_order: Sequence[str] = DROP_ORDER, *,
+         refill: bool = False) -> list[str]:
+    """Draw `columns` as a table fitted to the page, or as blocks; return the hidden names.
+
+    `drop_order`: the optional columns, first to go first (the balance columns by default;
+    the profiles listings pass their own, with `refill`: see layout.fit). Columns the user
+    chose are never dropped.
+    """
     specs = [ColumnSpec(column.name, column.heading, column.width) for column in columns]
-    optional = () if page.options.columns else DROP_ORDER
+    optional = () if page.options.columns else drop_order
     width = None if page.options.every_column else page.width
     for frame in (BOXED, PLAIN):
-        layout = fit(specs, width, optional, border=frame.border, edge=frame.edge)
+        layout = fit(specs, width, optional, border=frame.border, edge=frame.edge, refill=refill)
         if not layout.blocks:
             break
     else:
@@ -337,7 +349,9 @@ def _row(rules: tuple[str, str, str], cells: list[Segment]) -> Line:
 
 
 def _blocks(page: Page, columns: list[Column]) -> None:
-    """Too narrow for the essential columns: each row as `Heading: value` lines."""
+    """Too narrow for the essential columns: each row as `Heading: value` lines. A value too
+    long to follow its aligned heading goes whole on the next line, indented (a URL at 40
+    columns): moved, never split."""
     keys = [f"{column.heading}: " for column in columns]
     key_width = max(map(cell_len, keys), default=0)
     rows = len(columns[0].cells) if columns else 0
@@ -345,7 +359,11 @@ def _blocks(page: Page, columns: list[Column]) -> None:
         if index:
             page.lines.append([])
         for key, column in zip(keys, columns):
-            page.lines.append([(_pad(key, key_width, False), None), (column.cells[index].strip(), column.styles[index])])
+            value, style = column.cells[index].strip(), column.styles[index]
+            if page.width is not None and key_width + width_of(value) > page.width:
+                page.lines += [[(key.rstrip(), None)], [(INDENT, None), (value, style)]]
+            else:
+                page.lines.append([(_pad(key, key_width, False), None), (value, style)])
 
 
 # --- summary and totals -------------------------------------------------------------------
@@ -422,7 +440,7 @@ def _totals(page: Page, accounts: Sequence[Snapshot]) -> None:
     page.text("Totals", ITALIC)
     equity = [page.shown(decimal_sum(by_unit[unit]), usd=is_usd_unit(unit)) for unit in units]
     counts = [str(len(by_unit[unit])) for unit in units]
-    _grid(page, [
+    grid(page, [
         Column("unit", "Unit", [terminal_text(unit) for unit in units], [None] * len(units), numeric=False),
         Column("equity", "Equity", align([item.text for item in equity]),
                [_emphasis(item, style=BOLD) for item in equity], numeric=True),
