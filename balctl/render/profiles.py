@@ -2,7 +2,7 @@
 (docs/contract.md, Commands; Reliability and security).
 
 Shown: name, exchange, base URL, `demo` (OKX), `symbols` (XT), the API key masked as
-`****abcd`, and where each credential comes from (`file` or `env NAME`). Never shown:
+`****abcd`, and where each credential comes from (`file`, `env NAME` or `keyring NAME`). Never shown:
 `api_secret`, `passphrase`, the whole key, or a password inside `base_url`. The renderer
 reads only those fields of a `Profile`, so a new secret field cannot leak by accident.
 """
@@ -24,6 +24,25 @@ MIN_KEY_TO_SHOW_TAIL = 8
 """A key shorter than this is masked whole: showing 4 of 5 characters is showing the key."""
 CREDENTIALS = ("api_key", "api_secret", "passphrase")
 NULL = "–"
+SOURCES = "sources."
+COLUMNS = (  # key (a JSON field; `sources.X` inside `sources`), heading
+    ("name", "Profile"),
+    ("exchange", "Exchange"),
+    ("base_url", "Base URL"),
+    ("demo", "Demo"),
+    ("symbols", "Symbols"),
+    ("api_key", "API key"),
+    ("sources.api_key", "Key from"),
+    ("sources.api_secret", "Secret from"),
+    ("sources.passphrase", "Passphrase from"),
+)
+SOMETIMES = ("demo", "symbols", "sources.passphrase")
+"""Columns shown only when some profile has a value: OKX's demo and passphrase, XT's symbols."""
+DROP_ORDER = ("sources.passphrase", "sources.api_secret", "sources.api_key", "symbols", "api_key",
+              "base_url", "demo")
+"""Optional columns, the first to go when the table is too wide: where the secrets come from
+matters least day to day, the demo flag most (a demo key is not the live account). The
+profile name and exchange are essential."""
 
 
 def render_profiles(profiles: Iterable[Any], fmt: str, out: TextIO, *, source: Any = None) -> None:
@@ -92,31 +111,49 @@ def safe_url(url: str) -> str:
 
 
 def table_text(rows: list[dict[str, Any]], out: TextIO, *, source: Any = None) -> str:
-    """A Rich table, styled and sized for `out` exactly like the balance tables."""
-    from rich.table import Table
-    from rich.text import Text
+    """The table, fitted to `out` like the balance tables (render/table.py): cells never
+    wrap, optional columns go in DROP_ORDER with a footnote naming them, then the box, then
+    one block per profile. A problem is a sentence, so it goes under the table, wrapped,
+    before the footnote."""
+    from balctl.render.table import FAINT, INDENT, ITALIC, LISTING_HIDDEN_NOTE, grid, page_for, styled
 
-    from balctl.render.table import console_for, rendered
+    page = page_for(out)
+    page.text(f"profiles · {terminal_text(source)}" if source else "profiles", ITALIC)
+    if not rows:  # (the file needs one profile at least: only a caller of this module sees it)
+        page.text("no profiles", FAINT)
+        return styled(page.lines, page.color)
+    hidden = grid(page, table_columns(rows), DROP_ORDER, refill=True)
+    problems = [f"{terminal_text(row['name'])}: {terminal_text(row['problem'])}" for row in rows if row["problem"]]
+    if problems or hidden:  # a blank line: an unboxed table's last row is not followed by text
+        page.lines.append([])
+    for problem in problems:
+        page.text(problem, indent=INDENT)
+    if hidden:
+        page.text(LISTING_HIDDEN_NOTE.format(", ".join(hidden)), FAINT)
+    return styled(page.lines, page.color)
 
-    title = f"profiles · {terminal_text(source)}" if source else "profiles"
-    table = Table(title=Text(title), title_justify="left",
-                  caption=None if rows else "no profiles")
-    columns = [("name", "Profile"), ("exchange", "Exchange"), ("base_url", "Base URL")]
-    if any(row["demo"] is not None for row in rows):
-        columns.append(("demo", "Demo"))
-    if any(row["symbols"] is not None for row in rows):
-        columns.append(("symbols", "Symbols"))
-    columns += [("api_key", "API key"), ("sources", "Credentials from")]
-    if any(row["problem"] for row in rows):
-        columns.append(("problem", "Problem"))
-    for key, heading in columns:
-        table.add_column(heading, overflow="fold", no_wrap=key in ("api_key",))
-    for row in rows:
-        # Text(), not str: a name or URL with [brackets] is data, not Rich markup
-        table.add_row(*(Text(_cell(key, row[key])) for key, _ in columns))
-    console, buffer = console_for(out)
-    console.print(table)
-    return rendered(buffer)
+
+def table_columns(rows: list[dict[str, Any]]) -> list[Any]:
+    """The columns that say something for these rows: `demo`, `symbols` and the passphrase's
+    source only when some profile's exchange has them."""
+    from balctl.render.table import FAINT, Column
+
+    columns = []
+    for key, heading in COLUMNS:
+        values = [_value(row, key) for row in rows]
+        if key in SOMETIMES and all(value is None for value in values):
+            continue
+        cells = [_cell(key, value) for value in values]
+        columns.append(Column(key, heading, cells, [FAINT if cell == NULL else None for cell in cells],
+                              numeric=False))
+    return columns
+
+
+def _value(row: dict[str, Any], key: str) -> Any:
+    """`sources.api_key` reads inside the row's `sources`, as it is nested in the JSON."""
+    if key.startswith(SOURCES):
+        return (row["sources"] or {}).get(key[len(SOURCES):])
+    return row[key]
 
 
 def _cell(key: str, value: Any) -> str:
@@ -126,7 +163,4 @@ def _cell(key: str, value: Any) -> str:
         return "yes" if value else "no"
     if key == "symbols":
         return terminal_text(", ".join(value)) if value else NULL
-    if key == "sources":
-        return "\n".join(f"{name}: {terminal_text(where or NULL)}" for name, where in value.items())
-    return terminal_text(value)  # names and problems come from the file
-
+    return terminal_text(value)  # names, URLs and variable names come from the file

@@ -69,6 +69,8 @@ MOVED = {1: "1;32", -1: "1;31"}  # --watch: an amount up since the last refresh 
 
 BREAKDOWN_CAPTION = "already included in the balances above"
 HIDDEN_NOTE = "hidden: {} — widen the terminal or use --columns"
+LISTING_HIDDEN_NOTE = "hidden: {} — widen the terminal or use -o json"
+"""The profiles listings have no --columns: their JSON has every field, by these names."""
 ROUNDED_NOTE = "amounts rounded for display; -o json has the exchange's exact digits (or --digits all)"
 SEPARATOR = "   "
 NEW_LINE = "\n"
