@@ -1,5 +1,8 @@
 """`balctl profiles check` output: a table for people, or a JSON list for scripts.
 
+Table: profile, exchange, `OK` or `error (exit N)`, clock offset, permissions, fitted to the
+terminal by the balance tables' rules; under it one note per error, hint and warning.
+
 JSON: `[{name, exchange, ok, error, exit_code, clock_offset_ms, permissions, warnings}]`,
 where `error` is null or `{kind, message, code, hint}` (the one-line message balctl prints).
 Every text passes the secret redactor (nothing secret is ever put in a result) and the
@@ -16,6 +19,9 @@ from balctl.errors import redact
 from balctl.sanitize import LINE_LIMIT, json_escape, terminal_text
 
 NULL = "–"
+DROP_ORDER = ("permissions", "clock_offset_ms")
+"""Optional columns, the first to go when the table is too wide (a risky permission is also a
+warning under the table); profile, exchange and result are essential."""
 
 
 def render_checks(results: Sequence[Any], fmt: str, out: TextIO) -> None:
@@ -45,28 +51,53 @@ def check_document(result: Any) -> dict[str, Any]:
 
 
 def _table(results: Sequence[Any], out: TextIO) -> str:
-    from rich.table import Table
-    from rich.text import Text
+    """The table, fitted to `out` like the balance tables (render/table.py): short cells that
+    never wrap, permissions and clock offset dropped when it is too wide. What needs a
+    sentence (the error, its hint, warnings) goes under it, wrapped between words, one note
+    each, naming its profile; then the footnote."""
+    from balctl.render.table import FAINT, INDENT, ITALIC, LISTING_HIDDEN_NOTE, grid, page_for, styled
 
-    from balctl.render.table import console_for, rendered
+    page = page_for(out)
+    page.text("profiles check", ITALIC)
+    hidden = grid(page, check_columns(results), DROP_ORDER, refill=True)
+    notes = [note for result in results for note in check_notes(result)]
+    if notes or hidden:  # a blank line: an unboxed table's last row is not followed by text
+        page.lines.append([])
+    for note in notes:
+        page.text(note, indent=INDENT)
+    if hidden:
+        page.text(LISTING_HIDDEN_NOTE.format(", ".join(hidden)), FAINT)
+    return styled(page.lines, page.color)
 
-    table = Table(title=Text("profiles check"), title_justify="left")
-    for heading in ("Profile", "Exchange", "Result", "Clock offset", "Permissions", "Notes"):
-        table.add_column(heading, overflow="fold")
-    for result in results:
-        notes = list(result.warnings)
-        if result.error is not None and result.error.hint:
-            notes.insert(0, f"hint: {result.error.hint}")
-        cells = (
-            result.name,
-            result.exchange or NULL,
-            "OK" if result.ok else f"error (exit {result.exit_code}): {result.error.line()}",
-            NULL if result.clock_offset_ms is None else f"{result.clock_offset_ms:+d} ms",
-            NULL if result.permissions is None else ", ".join(result.permissions) or NULL,
-        )
-        # Text: data, never Rich markup; names and messages come from the file or an exchange
-        notes_cell = "\n".join(terminal_text(note, LINE_LIMIT) for note in notes) or NULL
-        table.add_row(*(Text(terminal_text(cell, LINE_LIMIT)) for cell in cells), Text(notes_cell))
-    console, buffer = console_for(out)
-    console.print(table)
-    return rendered(buffer)
+
+def check_columns(results: Sequence[Any]) -> list[Any]:
+    """Profile, exchange and result (essential), clock offset and permissions."""
+    from balctl.render.table import FAINT, NEGATIVE, Column
+
+    def column(name: str, heading: str, cells: list[str], numeric: bool = False) -> Column:
+        cells = [terminal_text(cell, LINE_LIMIT) for cell in cells]
+        return Column(name, heading, cells, [FAINT if cell == NULL else None for cell in cells], numeric)
+
+    verdicts = ["OK" if result.ok else f"error (exit {result.exit_code})" for result in results]
+    return [
+        column("name", "Profile", [result.name for result in results]),
+        column("exchange", "Exchange", [result.exchange or NULL for result in results]),
+        Column("result", "Result", verdicts, [None if result.ok else NEGATIVE for result in results], False),
+        column("clock_offset_ms", "Clock offset", [
+            NULL if result.clock_offset_ms is None else f"{result.clock_offset_ms:+d} ms" for result in results],
+            numeric=True),
+        column("permissions", "Permissions", [
+            NULL if result.permissions is None else ", ".join(result.permissions) or NULL for result in results]),
+    ]
+
+
+def check_notes(result: Any) -> list[str]:
+    """`name: error: ...`, `name: hint: ...`, `name: warning: ...`: what the Result cell
+    cannot hold, in that order."""
+    notes = []
+    if result.error is not None:
+        notes.append(f"error: {result.error.line()}")
+        if result.error.hint:
+            notes.append(f"hint: {result.error.hint}")
+    notes += [f"warning: {warning}" for warning in result.warnings]
+    return [terminal_text(f"{result.name}: {note}", LINE_LIMIT) for note in notes]

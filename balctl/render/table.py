@@ -7,7 +7,8 @@ columns go by priority; below the essential columns' width each row becomes a bl
 aligned on the decimal point. A pipe gets whole rows at any width unless COLUMNS is set.
 
 The table is drawn here, line by line, rather than by Rich: every width is already known, and
-Rich's general layout made a 1,000-asset table several times slower (benchmarks/).
+Rich's general layout made a 1,000-asset table several times slower (benchmarks/). `grid` and
+`page_for` draw the `balctl profiles` and `profiles check` tables too, by the same rules.
 
 Colour: `--color always|never`, else NO_COLOR turns it off, FORCE_COLOR on, and otherwise
 only a terminal gets it. Without colour there are no escape codes at all.
@@ -15,7 +16,6 @@ only a terminal gets it. Without colour there are no escape codes at all.
 
 from __future__ import annotations
 
-import io
 import os
 from collections import defaultdict
 from collections.abc import Sequence
@@ -470,30 +470,6 @@ def layout_width(out: TextIO | None) -> int | None:
         return _terminal_size(out)[0]
     columns = os.environ.get("COLUMNS", "")
     return int(columns) if columns.isdigit() and int(columns) > 0 else None
-
-
-PIPE_WIDTH = 240
-"""Width for Rich tables (profiles) printed into a pipe without COLUMNS."""
-
-
-def console_for(out: TextIO | None, *, color: str = "auto") -> tuple[Any, io.StringIO]:
-    """A Rich console that records into a buffer, styled as if printing to `out` (for the
-    profiles list, which Rich draws)."""
-    from rich.console import Console
-
-    buffer = io.StringIO()
-    styled_ = wants_color(out, color)
-    console = Console(file=buffer, force_terminal=styled_, no_color=False if styled_ else None,
-                      width=layout_width(out) or PIPE_WIDTH,
-                      # no colour: no escape codes at all (Rich's no_color would still emit bold and dim)
-                      color_system=("auto" if _is_terminal(out) else "standard") if styled_ else None,
-                      highlight=False, soft_wrap=False)
-    return console, buffer
-
-
-def rendered(buffer: io.StringIO) -> str:
-    """Rich pads lines to the table width; trailing blanks only get in the way of a pipe."""
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
 def _is_terminal(out: Any) -> bool:
