@@ -29,6 +29,14 @@ COMMON_KEYS: dict[str, bool] = {"exchange": True, "api_key": True, "api_secret":
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 KEYRING_REFERENCE = re.compile(r"\$\{keyring:([^}\s]+)\}")
 """`${keyring:NAME}`: the secret stored in the OS keyring under service `balctl`, user NAME."""
+REFERENCE_OR_ESCAPE = re.compile(
+    r"\$(\$\{(?:keyring:[^}\s]+|[A-Za-z_][A-Za-z0-9_]*)\})"  # `$${...}`: the text `${...}` itself
+    r"|\$\{keyring:([^}\s]+)\}"
+    r"|\$\{([A-Za-z_][A-Za-z0-9_]*)\}"
+)
+"""A reference, or one escaped with a second `$` so that a literal value (a secret that
+happens to read `${HOME}`) can be written into the file. Only `$` before a reference is an
+escape: any other `$$` is two dollars, as it always was."""
 LOOPBACK_HOSTS = {"localhost"}
 USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\\]*)@")
 """A `user:password@` as written in the file, before `${NAME}` is expanded."""
@@ -183,8 +191,15 @@ def _redact_literal_secrets(entry: Any) -> None:
     secrets too; this keeps every literal one of the file out of any output from the start.
     """
     if isinstance(entry, dict):
-        redact.add(*(value.strip() for key in SECRET_KEYS
-                     if isinstance(value := entry.get(key), str) and "${" not in value))
+        redact.add(*(text.strip() for key in SECRET_KEYS
+                     if isinstance(value := entry.get(key), str) and (text := literal_text(value)) is not None))
+
+
+def literal_text(raw: str) -> str | None:
+    """The text a value stands for when it refers to nothing (escapes undone), else None."""
+    if any(match.group(1) is None for match in REFERENCE_OR_ESCAPE.finditer(raw)):
+        return None
+    return REFERENCE_OR_ESCAPE.sub(lambda match: match.group(1), raw)
 
 
 def choose_profile(profiles: ProfileFile, exchange: str, name: str | None) -> Profile:
@@ -369,9 +384,10 @@ def _is_reference(text: str) -> bool:
 
 def _resolve(where: ProfileWhere, key: str, raw: Any, environ: Mapping[str, str],
              unset: list[tuple[str, str]]) -> tuple[Any, str]:
-    """Expand `${NAME}` from the environment, or read a whole `${keyring:NAME}` from the OS
-    keyring; returns (value, source). Unset variables are appended to `unset` (and read as
-    empty) so that the caller can name all of them in one message."""
+    """Expand `${NAME}` from the environment (and `$${...}` to the text `${...}`), or read a
+    whole `${keyring:NAME}` from the OS keyring; returns (value, source). Unset variables
+    are appended to `unset` (and read as empty) so that the caller can name all of them in
+    one message."""
     if not isinstance(raw, str):
         return raw, "file"
     stripped = raw.strip()
@@ -380,18 +396,20 @@ def _resolve(where: ProfileWhere, key: str, raw: Any, environ: Mapping[str, str]
         from balctl.setup.keyring_store import read_secret  # only files that use it pay for it
 
         return read_secret(where, key, in_keyring.group(1)), f"keyring {in_keyring.group(1)}"
-    if KEYRING_REFERENCE.search(raw):
+    if any(match.group(2) for match in REFERENCE_OR_ESCAPE.finditer(raw)):
         raise where.error(f"key '{key}': ${{keyring:NAME}} must be the whole value", key=key)
     whole = ENV_REFERENCE.fullmatch(stripped)
 
     def lookup(match: re.Match[str]) -> str:
-        value = environ.get(match.group(1))
+        if match.group(1) is not None:  # escaped: the text itself
+            return match.group(1)
+        value = environ.get(match.group(3))
         if not value:
-            unset.append((key, match.group(1)))
+            unset.append((key, match.group(3)))
             return ""
         return value
 
-    value = ENV_REFERENCE.sub(lookup, raw)
+    value = REFERENCE_OR_ESCAPE.sub(lookup, raw)
     return value, (f"env {whole.group(1)}" if whole else "file")
 
 

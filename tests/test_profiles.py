@@ -149,6 +149,41 @@ def test_env_interpolation_and_sources(write_config):
     assert list(profiles) == ["main", "sub", "xt"]
 
 
+@pytest.mark.parametrize(("written", "read"), [
+    ("$${A}", "${A}"),
+    ("x$${A}y${A}", "x${A}yvalue-a"),
+    ("$$${A}", "$${A}"),
+    ("$$A$$", "$$A$$"),  # `$$` before anything but a reference is two dollars, as before
+    ("$${keyring:main.api_secret}", "${keyring:main.api_secret}"),
+    ("a$${keyring:x}b", "a${keyring:x}b"),  # escaped: not a keyring reference inside a value
+])
+def test_a_dollar_before_a_reference_escapes_it(write_config, written, read):
+    path = write_config(f"""\
+        profiles:
+          xt:
+            exchange: xt
+            api_key: xt-key-0001
+            api_secret: '{written}'
+    """)
+    profile = load_profiles(path, {"A": "value-a"})["xt"]
+    assert profile.api_secret == read
+    assert profile.sources["api_secret"] == "file"
+
+
+def test_an_escaped_literal_secret_is_redacted_as_the_file_is_read(write_config):
+    from balctl.errors import redact
+
+    path = write_config("""\
+        profiles:
+          xt:
+            exchange: xt
+            api_key: xt-key-0001
+            api_secret: 'zq$${Z9}-redact-me'
+    """)
+    load_profiles(path, {})  # the profile is not built: the file's literals are registered all the same
+    assert redact("error: zq${Z9}-redact-me") == "error: ****"
+
+
 def test_empty_env_var_is_an_error(write_config):
     assert "environment variable SUB_PASS is unset or empty" in error_of(write_config(TWO_OKX), {**ENV, "SUB_PASS": ""})
 

@@ -197,6 +197,21 @@ def test_no_secret_option_exists():
     assert result.stderr.startswith("balctl: No such option: --api-secret")
 
 
+@pytest.mark.parametrize("secret", ["${HOME}", "${OKX_SECRET}", "a${b}c", "$", "'", '"', "#x", ": x",
+                                    "${keyring:main.api_secret}"])
+def test_add_writes_a_secret_from_stdin_as_the_literal_text_it_is(tmp_path, secret, memory_keyring):
+    path = tmp_path / "config.yaml"
+    env = {"OKX_SECRET": "from-the-environment", "b": "BEE"}
+    result = run("profiles", "add", "main", "-c", str(path), "-e", "okx", "--api-key", "${HOME}",
+                 input=f"{secret}\n  {secret}p  \n", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"added profile 'main' in {path}\nnext: balctl profiles check main\n"
+    profile = load_profiles(path, {**os.environ, **env})["main"]
+    assert (profile.api_key, profile.api_secret, profile.passphrase) == ("${HOME}", secret, f"{secret}p")
+    assert profile.sources == {"api_key": "file", "api_secret": "file", "passphrase": "file"}
+    assert memory_keyring.entries == {}
+
+
 # --- profiles remove ---------------------------------------------------------------------------
 
 

@@ -173,6 +173,22 @@ def test_init_with_the_keyring_and_a_refused_key_keeps_the_profile_and_exits_3(t
         f"    base_url: \"{simulator.base_url}\"\n")
 
 
+def test_init_writes_a_secret_typed_as_a_reference_as_that_literal_text(terminal, simulator, tmp_path):
+    path = tmp_path / "config.yaml"
+    term = terminal("init", "-c", str(path), env={"HOME": str(tmp_path)})
+    for question, answer in (("[okx]: ", "xt"), ("Profile name [xt]: ", ""),
+                             ("API base URL [https://sapi.xt.com]: ", simulator.base_url),
+                             ("[BTC_USDT]: ", ""), ("API key: ", "not-a-simulator-key"), ("[file]: ", ""),
+                             ("API secret: ", "${HOME}")):
+        term.expect(question)
+        term.send(answer)
+    code = term.finish()
+    assert code == 3, term.seen  # the simulator refuses the key: the profile is kept all the same
+    assert path.read_text().endswith('    api_secret: "$${HOME}"\n    symbols: [BTC_USDT]\n'
+                                     f'    base_url: "{simulator.base_url}"\n')
+    assert load_profiles(path, {"HOME": str(tmp_path)})["xt"].api_secret == "${HOME}"
+
+
 def test_init_with_environment_variables_asks_their_names_not_the_secrets(terminal, tmp_path):
     path = tmp_path / "config.yaml"
     term = terminal("init", "-c", str(path), env={})

@@ -13,8 +13,8 @@ from balctl.errors import ProfileError, UsageError
 from balctl.profiles import load_profiles
 from balctl.setup import writer
 
-OKX_ENTRY = {"exchange": "okx", "api_key": "${NEW_KEY}", "api_secret": "${NEW_SECRET}",
-             "passphrase": "${NEW_PASS}"}
+OKX_ENTRY = {"exchange": "okx", "api_key": writer.Verbatim("${NEW_KEY}"),
+             "api_secret": writer.Verbatim("${NEW_SECRET}"), "passphrase": writer.Verbatim("${NEW_PASS}")}
 ENV = {"NEW_KEY": "new-key-0001", "NEW_SECRET": "new-secret-0002", "NEW_PASS": "new-pass-0003",
        "A_KEY": "a-key-0001", "A_SECRET": "a-secret-0002"}
 
@@ -249,3 +249,71 @@ def test_an_empty_profiles_section_gets_its_first_profile(tmp_path):
 def test_profile_names_are_plain(name):
     with pytest.raises(UsageError, match="is not allowed"):
         writer.check_name(name)
+
+
+# --- literal values that read like references -------------------------------------------------
+
+LITERAL_SECRETS = ["${HOME}", "${OKX_SECRET}", "$", "a${b}c", "'", '"', "#x", " lead space", ": ",
+                   "${keyring:main.api_secret}", "$${HOME}", "$$", "${", "x}${y", "\\${HOME}", "${1X}",
+                   "${keyring:a b}"]
+"""With HOME, OKX_SECRET and b set, any of these read as a reference would change."""
+REFERENCE_ENV = {"HOME": "/home/someone", "OKX_SECRET": "from-the-environment", "b": "BEE", "y": "WHY"}
+
+
+def long_random_secret() -> str:
+    import random
+
+    rng = random.Random(20240607)
+    alphabet = "".join(chr(code) for code in range(0x21, 0x7f))
+    return "".join(rng.choice(alphabet) for _ in range(300)) + "${HOME}" + "".join(
+        rng.choice(alphabet) for _ in range(100))
+
+
+@pytest.mark.parametrize("secret", [*LITERAL_SECRETS, long_random_secret()])
+def test_a_literal_secret_reads_back_as_exactly_its_text(tmp_path, secret, memory_keyring):
+    path = tmp_path / "config.yaml"
+    entry = {"exchange": "okx", "api_key": "okx-key-0001", "api_secret": secret, "passphrase": secret + "p"}
+    written = writer.add_profile(path, "main", entry, environ=REFERENCE_ENV)
+    assert written.unset_variables == []
+    profile = load_profiles(path, REFERENCE_ENV)["main"]
+    assert (profile.api_secret, profile.passphrase) == (secret.strip(), (secret + "p").strip())
+    assert profile.sources == {"api_key": "file", "api_secret": "file", "passphrase": "file"}
+    assert memory_keyring.entries == {}
+
+
+@pytest.mark.parametrize(("secret", "line"), [
+    ("${HOME}", '"$${HOME}"'),
+    ("a${b}c", '"a$${b}c"'),
+    ("${keyring:x.y}", '"$${keyring:x.y}"'),
+    ("$${HOME}", '"$$${HOME}"'),
+    ("$x$", '"$x$"'),
+    ("${1X}", '"${1X}"'),  # not a reference: nothing to escape
+])
+def test_a_literal_is_escaped_only_where_it_reads_like_a_reference(tmp_path, secret, line):
+    path = tmp_path / "config.yaml"
+    writer.add_profile(path, "main", {"exchange": "xt", "api_key": "xt-key-0001", "api_secret": secret},
+                       environ=REFERENCE_ENV)
+    assert path.read_text().endswith(f"    api_secret: {line}\n")
+
+
+def test_verbatim_values_stay_references(tmp_path):
+    path = tmp_path / "config.yaml"
+    entry = {"exchange": "xt", "api_key": writer.Verbatim("${A_KEY}"), "api_secret": writer.Verbatim("${A_SECRET}"),
+             "base_url": writer.Verbatim("https://u:${A_SECRET}@proxy.example")}
+    writer.add_profile(path, "main", entry, environ=ENV)
+    assert path.read_text().endswith("    api_key: ${A_KEY}\n    api_secret: ${A_SECRET}\n"
+                                     '    base_url: "https://u:${A_SECRET}@proxy.example"\n')
+    assert load_profiles(path, ENV)["main"].api_secret == "a-secret-0002"
+
+
+def test_escape_and_the_loader_agree_on_any_text():
+    """Random text over the characters that make references: escaped, it always reads back."""
+    import random
+
+    from balctl.profiles import literal_text
+
+    rng = random.Random(7)
+    pieces = ["$", "$", "{", "}", "keyring:", "A", "b_1", " ", "x", "${", "}$"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12)))
+        assert literal_text(writer.escape(text)) == text, text

@@ -71,11 +71,11 @@ class NewProfile:
         block: dict[str, Any] = {"exchange": self.exchange}
         for key in self.keys():
             if key in self.env:
-                block[key] = f"${{{self.env[key]}}}"
+                block[key] = writer.Verbatim(f"${{{self.env[key]}}}")
             elif key == "api_key" and self.api_key is not None:
                 block[key] = self.api_key
             elif self.keyring and key in SECRET_KEYS and not literal:
-                block[key] = keyring_store.reference(keyring_store.entry_name(self.name, key))
+                block[key] = writer.Verbatim(keyring_store.reference(keyring_store.entry_name(self.name, key)))
             else:
                 block[key] = values[key]
         if self.exchange == "okx" and self.demo:
@@ -83,7 +83,7 @@ class NewProfile:
         if self.symbols:
             block["symbols"] = list(self.symbols)
         if self.base_url:
-            block["base_url"] = self.base_url
+            block["base_url"] = writer.Verbatim(self.base_url)  # may refer to ${VAR}s: a proxy password
         return block
 
 

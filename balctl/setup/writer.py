@@ -29,6 +29,8 @@ SYMBOL_TEXT = re.compile(r"[A-Z0-9_]+")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 """Written bare: YAML reads it back as this very string (numbers and booleans are quoted)."""
 REFERENCE = re.compile(r"\$\{(?:keyring:[^}\s]+|[A-Za-z_][A-Za-z0-9_]*)\}")
+"""What the loader replaces (balctl.profiles.REFERENCE_OR_ESCAPE): a literal value escapes it
+as `$${...}`, which the loader reads back as the text `${...}`."""
 NEW_FILE_HEADER = (
     "# balctl profile file, written by 'balctl profiles add' / 'balctl init'.\n"
     "# Edit freely: balctl keeps your comments and order when it adds a profile.\n"
@@ -37,6 +39,12 @@ NEW_FILE_HEADER = (
 )
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+
+
+class Verbatim(str):
+    """A value written into the file as it is, its `${VAR}` / `${keyring:NAME}` references
+    staying references. Any other string is a literal and reads back as exactly itself: a
+    secret typed as `${HOME}` must not become the home directory."""
 
 
 @dataclass
@@ -61,8 +69,8 @@ def add_profile(path: Path, name: str, entry: Mapping[str, Any], *, force: bool 
                 environ: Mapping[str, str] = os.environ, dry_run: bool = False) -> Written:
     """Add profile `name` (or replace it with `force`) and write the file atomically.
 
-    `entry` holds the profile's keys in the order to write them, values as they go into the
-    YAML: strings (a `${VAR}` / `${keyring:NAME}` reference or a literal), booleans, lists.
+    `entry` holds the profile's keys in the order to write them: strings (literals, or
+    `Verbatim` text whose references stay references), booleans, lists.
     With `dry_run` everything is checked and nothing is written (the directory aside).
     """
     check_name(name)
@@ -202,6 +210,11 @@ def _key(name: str) -> str:
     return name if PLAIN.fullmatch(name) and name.lower() not in _YAML_WORDS else json.dumps(name)
 
 
+def escape(text: str) -> str:
+    """A literal as the loader reads it back unchanged: `${...}` written `$${...}`."""
+    return REFERENCE.sub(lambda match: "$" + match.group(0), text)
+
+
 def _scalar(value: Any) -> str:
     """A YAML value that reads back as exactly `value`: references bare (as users write
     them), other strings double-quoted (JSON escapes are YAML escapes), lists in flow style."""
@@ -209,7 +222,7 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(item if SYMBOL_TEXT.fullmatch(item) else json.dumps(item) for item in value) + "]"
-    text = str(value)
+    text = str(value) if isinstance(value, Verbatim) else escape(str(value))
     if REFERENCE.fullmatch(text) or (WORD.fullmatch(text) and text.lower() not in _YAML_WORDS):
         return text
     return json.dumps(text, ensure_ascii=True)
