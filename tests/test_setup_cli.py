@@ -212,6 +212,16 @@ def test_add_writes_a_secret_from_stdin_as_the_literal_text_it_is(tmp_path, secr
     assert memory_keyring.entries == {}
 
 
+def test_add_keeps_the_line_endings_of_a_crlf_file(write_config):
+    path = write_config("x")
+    path.write_bytes(b"# mine\r\nprofiles:\r\n  a:\r\n    exchange: xt\r\n    api_key: ${K}\r\n    api_secret: ${S}\r\n")
+    result = run("profiles", "add", "b", "-c", str(path), "-e", "xt", "--api-key-env", "K", "--api-secret-env", "S")
+    assert result.exit_code == 0, result.stderr
+    assert path.read_bytes() == (b"# mine\r\nprofiles:\r\n  a:\r\n    exchange: xt\r\n    api_key: ${K}\r\n"
+                                 b"    api_secret: ${S}\r\n\r\n  b:\r\n    exchange: xt\r\n    api_key: ${K}\r\n"
+                                 b"    api_secret: ${S}\r\n")
+
+
 # --- profiles remove ---------------------------------------------------------------------------
 
 

@@ -317,3 +317,31 @@ def test_escape_and_the_loader_agree_on_any_text():
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12)))
         assert literal_text(writer.escape(text)) == text, text
+
+
+# --- line endings --------------------------------------------------------------------------
+
+def test_a_crlf_file_keeps_crlf_for_added_replaced_and_removed_profiles(tmp_path):
+    path = tmp_path / "config.yaml"
+    crlf = USER_FILE.replace("\n", "\r\n").encode()
+    path.write_bytes(crlf)
+    writer.add_profile(path, "okx", OKX_ENTRY, environ=ENV)
+    block = ("    okx:\r\n        exchange: okx\r\n        api_key: ${NEW_KEY}\r\n"
+             "        api_secret: ${NEW_SECRET}\r\n        passphrase: ${NEW_PASS}\r\n\r\n").encode()
+    added = crlf.replace(b"          BTC_USDT\r\n\r\n", b"          BTC_USDT\r\n\r\n" + block)
+    assert path.read_bytes() == added
+    writer.add_profile(path, "okx", {**OKX_ENTRY, "demo": True}, force=True, environ=ENV)
+    assert path.read_bytes() == added.replace(b"${NEW_PASS}\r\n", b"${NEW_PASS}\r\n        demo: true\r\n")
+    writer.remove_profile(path, "okx", environ=ENV)
+    assert path.read_bytes() == crlf
+    assert list(load_profiles(path, ENV)) == ["main", "sub"]
+
+
+def test_a_crlf_file_without_a_last_newline_gets_a_crlf_one(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_bytes(b"profiles:\r\n  a:\r\n    exchange: xt\r\n    api_key: ${A_KEY}\r\n    api_secret: ${A_SECRET}")
+    writer.add_profile(path, "b", {"exchange": "xt", "api_key": writer.Verbatim("${A_KEY}"),
+                                   "api_secret": writer.Verbatim("${A_SECRET}")}, environ=ENV)
+    assert path.read_bytes() == (b"profiles:\r\n  a:\r\n    exchange: xt\r\n    api_key: ${A_KEY}\r\n"
+                                 b"    api_secret: ${A_SECRET}\r\n\r\n  b:\r\n    exchange: xt\r\n"
+                                 b"    api_key: ${A_KEY}\r\n    api_secret: ${A_SECRET}\r\n")

@@ -104,11 +104,12 @@ def remove_profile(path: Path, name: str, *, environ: Mapping[str, str] = os.env
     return target
 
 
-def render_block(name: str, entry: Mapping[str, Any], indent: int = 2, step: int = 2) -> str:
+def render_block(name: str, entry: Mapping[str, Any], indent: int = 2, step: int = 2,
+                 newline: str = "\n") -> str:
     """One profile as YAML lines: `  name:` then `    key: value`, values quoted safely."""
     lines = [" " * indent + _key(name) + ":"]
     lines += [" " * (indent + step) + f"{key}: {_scalar(value)}" for key, value in entry.items()]
-    return "\n".join(lines) + "\n"
+    return newline.join(lines) + newline
 
 
 @dataclass
@@ -121,6 +122,8 @@ class Layout:
     """The line after the last profile's last line: where a new profile goes."""
     indent: int = 2
     step: int = 2
+    newline: str = "\n"
+    """The file's own line ending (its first line's): a CRLF file gets CRLF lines."""
 
     @classmethod
     def of(cls, text: str | None, path: Path) -> Layout:
@@ -129,8 +132,9 @@ class Layout:
         import yaml
 
         lines = text.splitlines(keepends=True)
-        if not lines[-1].endswith("\n"):
-            lines[-1] += "\n"
+        newline = _line_ending(lines[0])
+        if not lines[-1].endswith(("\n", "\r")):
+            lines[-1] += newline
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError:
@@ -141,7 +145,7 @@ class Layout:
             raise ProfileError(f"{path}: not a balctl profile file (no top-level 'profiles:' mapping)")
         key_node, value_node = section
         if isinstance(value_node, yaml.ScalarNode) and value_node.value in ("", "~", "null"):
-            return cls(lines, {}, key_node.start_mark.line + 1)
+            return cls(lines, {}, key_node.start_mark.line + 1, newline=newline)
         if not isinstance(value_node, yaml.MappingNode) or value_node.flow_style:
             raise ProfileError(f"{path}: 'profiles' is not written as an indented block; "
                                "balctl edits only block-style files, edit this one by hand")
@@ -154,18 +158,18 @@ class Layout:
         step = 2
         if isinstance(first_body, yaml.MappingNode) and first_body.value and not first_body.flow_style:
             step = max(1, first_body.value[0][0].start_mark.column - indent)
-        return cls(lines, blocks, max(end for _, end in blocks.values()), indent, step)
+        return cls(lines, blocks, max(end for _, end in blocks.values()), indent, step, newline)
 
     def with_new(self, name: str, entry: Mapping[str, Any]) -> str:
-        block = render_block(name, entry, self.indent, self.step)
+        block = render_block(name, entry, self.indent, self.step, self.newline)
         before, after = self.lines[: self.insert_at], self.lines[self.insert_at:]
-        spacer = "\n" if self.blocks and before and before[-1].strip() else ""
+        spacer = self.newline if self.blocks and before and before[-1].strip() else ""
         return "".join(before) + spacer + block + "".join(after)
 
     def with_block(self, name: str, entry: Mapping[str, Any]) -> str:
         start, end = self.blocks[name]
         column = len(self.lines[start]) - len(self.lines[start].lstrip(" "))
-        block = render_block(name, entry, column, self.step)
+        block = render_block(name, entry, column, self.step, self.newline)
         return "".join(self.lines[:start]) + block + "".join(self.lines[end:])
 
     def without(self, name: str) -> str:
@@ -174,6 +178,11 @@ class Layout:
         if end < len(self.lines) and not self.lines[end].strip():
             end += 1
         return "".join(self.lines[:start]) + "".join(self.lines[end:])
+
+
+def _line_ending(line: str) -> str:
+    """CRLF, CR or LF: how `line` ends (LF when it does not)."""
+    return "\r\n" if line.endswith("\r\n") else "\r" if line.endswith("\r") else "\n"
 
 
 def _profiles_node(root: Any) -> tuple[Any, Any] | None:
@@ -237,8 +246,10 @@ def _real(path: Path) -> Path:
 
 
 def _read(path: Path) -> str | None:
+    """The file's text as it is on disk: line endings untranslated, so that they are kept."""
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8", newline="") as stream:
+            return stream.read()
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
