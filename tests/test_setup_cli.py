@@ -222,6 +222,19 @@ def test_add_keeps_the_line_endings_of_a_crlf_file(write_config):
                                  b"    api_secret: ${S}\r\n")
 
 
+@pytest.mark.parametrize("command", [("add", "main", "-e", "xt", "--api-key-env", "K", "--api-secret-env", "S"),
+                                     ("remove", "main")])
+def test_a_config_path_that_is_a_dangling_symlink_is_exit_2_and_creates_nothing(tmp_path, command):
+    link = tmp_path / "config.yaml"
+    target = tmp_path / "dotfiles" / "balctl.yaml"
+    link.symlink_to(target)
+    result = run("profiles", *command, "-c", str(link))
+    assert result.exit_code == 2
+    assert result.stderr == (f"balctl: {link}: is a symlink to {target}, which does not exist\n"
+                             "hint: create the target first, or remove the link\n")
+    assert sorted(os.listdir(tmp_path)) == ["config.yaml"]
+
+
 # --- profiles remove ---------------------------------------------------------------------------
 
 

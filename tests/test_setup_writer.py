@@ -345,3 +345,47 @@ def test_a_crlf_file_without_a_last_newline_gets_a_crlf_one(tmp_path):
     assert path.read_bytes() == (b"profiles:\r\n  a:\r\n    exchange: xt\r\n    api_key: ${A_KEY}\r\n"
                                  b"    api_secret: ${A_SECRET}\r\n\r\n  b:\r\n    exchange: xt\r\n"
                                  b"    api_key: ${A_KEY}\r\n    api_secret: ${A_SECRET}\r\n")
+
+
+# --- symlinks to nothing ---------------------------------------------------------------------
+
+def test_a_dangling_symlink_is_refused_and_nothing_is_created(tmp_path):
+    target = tmp_path / "dotfiles" / "balctl.yaml"
+    link = tmp_path / "config.yaml"
+    link.symlink_to(target)
+    for attempt in (lambda: writer.add_profile(link, "okx", OKX_ENTRY, environ=ENV),
+                    lambda: writer.remove_profile(link, "okx", environ=ENV)):
+        with pytest.raises(ProfileError) as refused:
+            attempt()
+        assert refused.value.exit_code == 2
+        assert refused.value.message == f"{link}: is a symlink to {target}, which does not exist"
+        assert refused.value.hint == "create the target first, or remove the link"
+    assert link.is_symlink()
+    assert sorted(os.listdir(tmp_path)) == ["config.yaml"]
+
+
+def test_a_dangling_symlinked_directory_is_refused_too(tmp_path):
+    link = tmp_path / "balctl"
+    link.symlink_to(tmp_path / "moved" / "balctl")
+    with pytest.raises(ProfileError) as refused:
+        writer.add_profile(link / "config.yaml", "okx", OKX_ENTRY, environ=ENV)
+    assert refused.value.message == f"{link}: is a symlink to {tmp_path / 'moved' / 'balctl'}, which does not exist"
+    assert sorted(os.listdir(tmp_path)) == ["balctl"]
+
+
+def test_a_symlink_loop_is_refused(tmp_path):
+    link = tmp_path / "config.yaml"
+    link.symlink_to(tmp_path / "config.yaml")
+    with pytest.raises(ProfileError) as refused:
+        writer.add_profile(link, "okx", OKX_ENTRY, environ=ENV)
+    assert refused.value.message == f"{link}: cannot follow the symlink: Too many levels of symbolic links"
+    assert sorted(os.listdir(tmp_path)) == ["config.yaml"]
+
+
+def test_a_symlink_into_a_directory_that_exists_gets_a_new_file_through_it(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "balctl"
+    link.symlink_to(real)
+    writer.add_profile(link / "config.yaml", "okx", OKX_ENTRY, environ=ENV)
+    assert list(load_profiles(real / "config.yaml", ENV)) == ["okx"]

@@ -241,8 +241,23 @@ _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 
 def _real(path: Path) -> Path:
-    """The file a symlink points to (a dotfiles repository's link stays a link)."""
-    return Path(os.path.realpath(os.path.expanduser(str(path))))
+    """The file a symlink points to (a dotfiles repository's link stays a link).
+
+    A link to something missing is refused: writing through it would create the target (and
+    its directories) wherever the link happens to point, a place the user may have moved
+    away from or never meant to write to."""
+    given = Path(os.path.abspath(os.path.expanduser(str(path))))
+    for link in (*reversed(given.parents), given):
+        try:
+            if not os.path.islink(link):
+                continue
+            os.stat(link)
+        except FileNotFoundError:
+            raise ProfileError(f"{link}: is a symlink to {os.path.realpath(link)}, which does not exist",
+                               hint="create the target first, or remove the link") from None
+        except OSError as exc:  # a loop of links, a directory we may not search
+            raise ProfileError(f"{link}: cannot follow the symlink: {exc.strerror or type(exc).__name__}") from None
+    return Path(os.path.realpath(given))
 
 
 def _read(path: Path) -> str | None:
