@@ -264,6 +264,33 @@ def test_remove_follows_balctl_config(tmp_path):
     assert list(load_profiles(path, {"K": "k" * 8, "S": "s" * 8})) == ["b"]
 
 
+def test_remove_refuses_a_profile_whose_anchor_others_use_and_changes_nothing(write_config, memory_keyring):
+    path = write_config("""\
+        profiles:
+          base: &shared
+            exchange: xt
+            api_key: ${K}
+            api_secret: ${keyring:base.api_secret}
+          sub-1:
+            <<: *shared
+          sub-2:
+            <<: *shared
+            symbols: [ETH_USDT]
+    """)
+    before = path.read_bytes()
+    memory_keyring.set_password("balctl", "base.api_secret", SECRET)
+    result = run("profiles", "remove", "base", "-c", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"balctl: {path}: cannot remove profile 'base': profiles 'sub-1', 'sub-2' use its anchor &shared\n"
+        "hint: move the shared keys under a top-level 'x-' key (x-common: &shared) "
+        "or write them out where they are used, then remove 'base'\n")
+    assert result.stdout == ""
+    assert path.read_bytes() == before
+    assert memory_keyring.entries == {("balctl", "base.api_secret"): SECRET}
+    assert SECRET not in result.stderr
+
+
 # --- profiles check ----------------------------------------------------------------------------
 
 

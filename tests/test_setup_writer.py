@@ -389,3 +389,80 @@ def test_a_symlink_into_a_directory_that_exists_gets_a_new_file_through_it(tmp_p
     link.symlink_to(real)
     writer.add_profile(link / "config.yaml", "okx", OKX_ENTRY, environ=ENV)
     assert list(load_profiles(real / "config.yaml", ENV)) == ["okx"]
+
+
+# --- anchors ---------------------------------------------------------------------------------
+
+ANCHORED = textwrap.dedent("""\
+    x-common: &common
+      exchange: xt
+    profiles:
+      base: &b
+        exchange: xt
+        api_key: ${A_KEY}
+        api_secret: ${A_SECRET}
+      other:
+        <<: *b
+      third:
+        <<: *b
+        api_key: &k ${A_KEY}
+      fourth:
+        <<: *common
+        api_key: *k
+        api_secret: ${A_SECRET}
+""")
+
+
+@pytest.mark.parametrize(("name", "action", "message"), [
+    ("base", "remove", "cannot remove profile 'base': profiles 'other', 'third' use its anchor &b"),
+    ("third", "remove", "cannot remove profile 'third': profile 'fourth' uses its anchor &k"),
+    ("base", "replace", "cannot replace profile 'base': profiles 'other', 'third' use its anchor &b"),
+])
+def test_removing_or_replacing_a_profile_whose_anchor_others_use_is_refused(tmp_path, name, action, message):
+    path = tmp_path / "config.yaml"
+    path.write_text(ANCHORED)
+    with pytest.raises(ProfileError) as refused:
+        if action == "remove":
+            writer.remove_profile(path, name, environ=ENV)
+        else:
+            writer.add_profile(path, name, OKX_ENTRY, force=True, environ=ENV)
+    assert refused.value.exit_code == 2
+    assert refused.value.message == f"{path}: {message}"
+    anchor = message.rpartition("&")[2]
+    assert refused.value.hint == (f"move the shared keys under a top-level 'x-' key (x-common: &{anchor}) "
+                                  f"or write them out where they are used, then {action} '{name}'")
+    assert path.read_text() == ANCHORED
+    assert sorted(os.listdir(tmp_path)) == ["config.yaml"]
+
+
+def test_several_anchors_and_users_outside_the_profiles_are_all_named(tmp_path):
+    path = tmp_path / "config.yaml"
+    text = textwrap.dedent("""\
+        profiles:
+          base:
+            exchange: &e xt
+            api_key: &k ${A_KEY}
+            api_secret: ${A_SECRET}
+          other:
+            exchange: *e
+            api_key: *k
+            api_secret: ${A_SECRET}
+        x-later: *k
+    """)
+    path.write_text(text)
+    with pytest.raises(ProfileError) as refused:
+        writer.remove_profile(path, "base", environ=ENV)
+    assert refused.value.message == f"{path}: cannot remove profile 'base': profile 'other' and line 10 use its anchors &e, &k"
+    assert path.read_text() == text
+
+
+def test_profiles_using_an_anchor_and_anchors_no_one_else_uses_can_go(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(ANCHORED)
+    writer.remove_profile(path, "fourth", environ=ENV)  # uses x-common's and third's anchors
+    writer.remove_profile(path, "other", environ=ENV)  # uses base's
+    assert list(load_profiles(path, ENV)) == ["base", "third"]
+    path.write_text(ANCHORED.replace("    <<: *b\n    api_key: &k", "    <<: *b\n    api_key:").replace(
+        "    api_key: *k\n", "    api_key: ${A_KEY}\n"))
+    writer.remove_profile(path, "third", environ=ENV)  # its anchor &k is gone with its only user
+    assert list(load_profiles(path, ENV)) == ["base", "other", "fourth"]

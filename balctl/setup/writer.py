@@ -82,6 +82,8 @@ def add_profile(path: Path, name: str, entry: Mapping[str, Any], *, force: bool 
         if exists and not force:
             raise UsageError(f"{target}: a profile named '{name}' exists already",
                              hint="choose another name, or replace it with --force")
+        if exists:
+            _refuse_if_anchor_used(target, old or "", layout, name, "replace")
         text = layout.with_block(name, entry) if exists else layout.with_new(name, entry)
         unset = _write_checked(target, old, text, name, environ, dry_run=dry_run)
     return Written(target, exists, unset)
@@ -100,6 +102,7 @@ def remove_profile(path: Path, name: str, *, environ: Mapping[str, str] = os.env
         if len(layout.blocks) == 1:
             raise UsageError(f"{target}: '{name}' is the only profile; a profile file needs one",
                              hint=f"delete the file instead: rm {target}")
+        _refuse_if_anchor_used(target, old, layout, name, "remove")
         _write_checked(target, old, layout.without(name), None, environ)
     return target
 
@@ -178,6 +181,49 @@ class Layout:
         if end < len(self.lines) and not self.lines[end].strip():
             end += 1
         return "".join(self.lines[:start]) + "".join(self.lines[end:])
+
+
+def _refuse_if_anchor_used(path: Path, text: str, layout: Layout, name: str, action: str) -> None:
+    """Profile `name`'s lines are going away: refuse (before writing) when an `&anchor`
+    defined in them is merged or aliased elsewhere, naming who uses it; YAML itself would
+    only say "found undefined alias" about the file as it would be."""
+    anchors, profiles, lines = _anchor_users(text, layout, name)
+    if not anchors:
+        return
+    users = []
+    if profiles:
+        users.append(("profile " if len(profiles) == 1 else "profiles ") + ", ".join(f"'{p}'" for p in profiles))
+    if lines:
+        users.append(("line " if len(lines) == 1 else "lines ") + ", ".join(str(line) for line in lines))
+    verb = "uses" if len(profiles) + len(lines) == 1 else "use"
+    shown = ("its anchor " if len(anchors) == 1 else "its anchors ") + ", ".join(f"&{a}" for a in anchors)
+    raise ProfileError(f"{path}: cannot {action} profile '{name}': {' and '.join(users)} {verb} {shown}",
+                       hint=f"move the shared keys under a top-level 'x-' key (x-common: &{anchors[0]}) "
+                            f"or write them out where they are used, then {action} '{name}'")
+
+
+def _anchor_users(text: str, layout: Layout, name: str) -> tuple[list[str], list[str], list[int]]:
+    """The anchors defined in profile `name`'s lines and aliased outside them, the profiles
+    holding those aliases, and the (1-based) lines of aliases outside any profile."""
+    import yaml
+
+    start, end = layout.blocks[name]
+    inside: dict[str, bool] = {}  # anchor -> defined in the block
+    anchors: dict[str, None] = {}
+    profiles: dict[str, None] = {}
+    lines: dict[int, None] = {}
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        line = token.start_mark.line
+        if isinstance(token, yaml.AnchorToken):
+            inside[token.value] = start <= line < end
+        elif isinstance(token, yaml.AliasToken) and inside.get(token.value) and not start <= line < end:
+            anchors[token.value] = None
+            owner = next((other for other, (first, last) in layout.blocks.items() if first <= line < last), None)
+            if owner is None:
+                lines[line + 1] = None
+            else:
+                profiles[owner] = None
+    return list(anchors), list(profiles), list(lines)
 
 
 def _line_ending(line: str) -> str:
