@@ -28,6 +28,18 @@ def quiet_request_log():
 
 
 @pytest.fixture(autouse=True)
+def isolated_redactor():
+    """The redactor is process-wide: a secret one test registers (a literal `${HOME}`, say)
+    must not turn up as `****` in another test's expected output."""
+    from balctl.errors import redact
+
+    saved = set(redact._secrets)
+    yield
+    redact._secrets = saved
+    redact._pattern = None
+
+
+@pytest.fixture(autouse=True)
 def isolated_config(tmp_path_factory, monkeypatch):
     """Point HOME, XDG_CONFIG_HOME and XDG_DATA_HOME at an empty temp dir and drop BALCTL_* settings."""
     home = tmp_path_factory.mktemp("home")
