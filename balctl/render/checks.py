@@ -55,19 +55,12 @@ def _table(results: Sequence[Any], out: TextIO) -> str:
     never wrap, permissions and clock offset dropped when it is too wide. What needs a
     sentence (the error, its hint, warnings) goes under it, wrapped between words, one note
     each, naming its profile; then the footnote."""
-    from balctl.render.table import FAINT, INDENT, ITALIC, LISTING_HIDDEN_NOTE, grid, page_for, styled
+    from balctl.render.table import ITALIC, listing, page_for
 
     page = page_for(out)
     page.text("profiles check", ITALIC)
-    hidden = grid(page, check_columns(results), DROP_ORDER, refill=True)
     notes = [note for result in results for note in check_notes(result)]
-    if notes or hidden:  # a blank line: an unboxed table's last row is not followed by text
-        page.lines.append([])
-    for note in notes:
-        page.text(note, indent=INDENT)
-    if hidden:
-        page.text(LISTING_HIDDEN_NOTE.format(", ".join(hidden)), FAINT)
-    return styled(page.lines, page.color)
+    return listing(page, check_columns(results), DROP_ORDER, notes)
 
 
 def check_columns(results: Sequence[Any]) -> list[Any]:

@@ -115,22 +115,15 @@ def table_text(rows: list[dict[str, Any]], out: TextIO, *, source: Any = None) -
     wrap, optional columns go in DROP_ORDER with a footnote naming them, then the box, then
     one block per profile. A problem is a sentence, so it goes under the table, wrapped,
     before the footnote."""
-    from balctl.render.table import FAINT, INDENT, ITALIC, LISTING_HIDDEN_NOTE, grid, page_for, styled
+    from balctl.render.table import FAINT, ITALIC, listing, page_for, styled
 
     page = page_for(out)
     page.text(f"profiles · {terminal_text(source)}" if source else "profiles", ITALIC)
     if not rows:  # (the file needs one profile at least: only a caller of this module sees it)
         page.text("no profiles", FAINT)
         return styled(page.lines, page.color)
-    hidden = grid(page, table_columns(rows), DROP_ORDER, refill=True)
     problems = [f"{terminal_text(row['name'])}: {terminal_text(row['problem'])}" for row in rows if row["problem"]]
-    if problems or hidden:  # a blank line: an unboxed table's last row is not followed by text
-        page.lines.append([])
-    for problem in problems:
-        page.text(problem, indent=INDENT)
-    if hidden:
-        page.text(LISTING_HIDDEN_NOTE.format(", ".join(hidden)), FAINT)
-    return styled(page.lines, page.color)
+    return listing(page, table_columns(rows), DROP_ORDER, problems)
 
 
 def table_columns(rows: list[dict[str, Any]]) -> list[Any]:

@@ -276,6 +276,20 @@ BOXED = Frame(("┏", "━", "┳", "┓"), ("┃ ", " ┃ ", " ┃"), ("┡", "
 PLAIN = Frame(None, ("", "  ", ""), ("", "─", "  ", ""), ("", "  ", ""), None, padding=0, border=2, edge=-2)
 
 
+def listing(page: Page, columns: list[Column], drop_order: Sequence[str], notes: Sequence[str]) -> str:
+    """A profiles listing: its table fitted to the page (dropped columns may come back, see
+    layout.fit), then what needs a sentence as notes under it, one each, wrapped between
+    words, then the footnote naming what was hidden."""
+    hidden = grid(page, columns, drop_order, refill=True)
+    if notes or hidden:  # a blank line: an unboxed table's last row is not followed by text
+        page.lines.append([])
+    for note in notes:
+        page.text(note, indent=INDENT)
+    if hidden:
+        page.text(LISTING_HIDDEN_NOTE.format(", ".join(hidden)), FAINT)
+    return styled(page.lines, page.color)
+
+
 def grid(page: Page, columns: list[Column], drop_order: Sequence[str] = DROP_ORDER, *,
          refill: bool = False) -> list[str]:
     """Draw `columns` as a table fitted to the page, or as blocks; return the hidden names.
