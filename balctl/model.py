@@ -7,7 +7,6 @@ unchanged; `""` (OKX: not applicable) becomes `None`. Nothing here knows any exc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -15,6 +14,7 @@ from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any
 
 from balctl.errors import BadResponse, BalctlError, ExitCode, redact
+from balctl.numeric import DECIMAL_TEXT
 
 AMOUNT_FIELDS: tuple[str, ...] = (
     "total",
@@ -44,9 +44,6 @@ SUMMARY_FIELDS: tuple[str, ...] = ("equity", "loan", *RISK_FIELDS)
 
 FORMULA_START = ("=", "+", "-", "@")
 """Spreadsheets run a cell starting with these (or tab/CR, which codes cannot hold anyway)."""
-
-DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-"""An amount as exchanges write it: ASCII digits, an optional point and exponent."""
 
 MAX_PLACES = 100
 """No real balance has 100 digits before or after the point."""
