@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import inspect
 import os
 import sys
@@ -19,10 +20,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 from typer._click.core import ParameterSource  # Typer vendors Click; the pin keeps this path
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer._click.types import ParamType
 from typer.core import TyperGroup
 
 from balctl import __version__, runner
-from balctl.errors import BalctlError, ExitCode, InternalError, UsageError
+from balctl.errors import BadResponse, BalctlError, ExitCode, InternalError, UsageError
 from balctl.exchanges import EXCHANGES, Exchange, Selection
 from balctl.messages import guard_streams, report_error, stderr_line
 from balctl.runner import DEFAULT_TIMEOUT, RunOptions
@@ -162,6 +164,35 @@ def _complete_symbol(ctx: typer.Context, incomplete: str) -> list[str]:
         return []
 
 
+class Seconds(ParamType):
+    """A SECONDS option read by `check` ("module:function"), which knows its range and reads
+    only ASCII digits (balctl.numeric): `float()` would take `٣`, `inf` and `nan`.
+
+    Only a value from the command line or the environment is read; the default is ours. The
+    module is imported then, so `--help` and completion import none of them.
+    """
+
+    name = "seconds"
+
+    def __init__(self, check: str) -> None:
+        self.check = check
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        source = ctx.get_parameter_source(param.name) if ctx is not None and param is not None else None
+        if source is ParameterSource.DEFAULT:
+            return value
+        module, _, function = self.check.partition(":")
+        return getattr(importlib.import_module(module), function)(value, option=_option_named(param, source))
+
+
+def _option_named(param: Any, source: Any) -> str:
+    """`--timeout`, or `BALCTL_TIMEOUT (--timeout)` when the value came from that variable."""
+    option = max(getattr(param, "opts", None) or ["the option"], key=len)
+    if source is ParameterSource.ENVIRONMENT and getattr(param, "envvar", None):
+        return f"{param.envvar} ({option})"
+    return option
+
+
 # Options every fetching command takes (docs/contract.md, Options and precedence).
 ProfileOpt = Annotated[
     Optional[str],
@@ -184,7 +215,8 @@ AppendOpt = Annotated[
 ]
 HideZeroOpt = Annotated[bool, typer.Option("--hide-zero", help="Leave out rows whose every amount is zero or null.")]
 TimeoutOpt = Annotated[
-    float, typer.Option("--timeout", envvar="BALCTL_TIMEOUT", min=0.1, metavar="SECONDS", help="Bound on each request as a whole, in seconds (at most 600).")
+    float, typer.Option("--timeout", envvar="BALCTL_TIMEOUT", click_type=Seconds("balctl.http:check_timeout"),
+                        metavar="SECONDS", help="Bound on each request as a whole, in seconds (0.1 to 600).")
 ]
 RawOpt = Annotated[bool, typer.Option("--raw", help="JSON only: add the exchange's untouched response(s) under \"raw\".")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log each request to stderr (secrets redacted).")]
@@ -206,8 +238,9 @@ AlertOpt = Annotated[
 ]
 WatchOpt = Annotated[
     Optional[float],
-    typer.Option("--watch", "-w", metavar="SECONDS", show_default=False,
-                 help="Fetch again every SECONDS (at least 2) until Ctrl-C: redrawn in place on a "
+    typer.Option("--watch", "-w", click_type=Seconds("balctl.watch:watch_seconds"), metavar="SECONDS",
+                 show_default=False,
+                 help="Fetch again every SECONDS (2 to 86400, a day) until Ctrl-C: redrawn in place on a "
                       "terminal, NDJSON / CSV rows / tables in turn elsewhere."),
 ]
 
@@ -234,7 +267,8 @@ AssetOpt = Annotated[
 MinValueOpt = Annotated[
     Optional[str],
     typer.Option("--min-value", metavar="USD", show_default=False,
-                 help="Leave out rows worth less than USD; rows without a USD value are kept."),
+                 help="Leave out rows worth less than USD (a plain amount such as 10 or 0.5); rows without "
+                      "a USD value are kept."),
 ]
 SortOpt = Annotated[
     Sort, typer.Option("--sort", case_sensitive=False,
@@ -250,7 +284,7 @@ ColumnsOpt = Annotated[
 DigitsOpt = Annotated[
     Optional[str],
     typer.Option("--digits", metavar="N|all", show_default=False,
-                 help="Table: decimal places of asset amounts (default 8, half-even; USD values show cents); "
+                 help="Table: decimal places of asset amounts (0 to 30; default 8, half-even; USD values show cents); "
                       "'all': the exchange's exact digits. JSON and CSV are always exact."),
 ]
 ColorOpt = Annotated[
@@ -332,17 +366,19 @@ def _digits(text: str) -> int | None:
 
 
 def _usd(text: str | None) -> Decimal | None:
-    """--min-value: a plain non-negative number of USD."""
+    """--min-value: a non-negative amount of USD, read by the rule for exchange amounts
+    (ASCII digits, finite, at most model.MAX_PLACES digits either side of the point)."""
     if text is None:
         return None
-    from decimal import Decimal, InvalidOperation  # not at start-up: --help and completion need none
+    from balctl.model import amount  # not at start-up: --help and completion need no Decimal
+    from balctl.numeric import shown
 
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0:
-        raise UsageError(f"--min-value takes an amount in USD such as 10 or 0.5, got {text!r}")
+        value = amount(text)
+    except BadResponse:
+        value = None
+    if value is None or value < 0:
+        raise UsageError(f"--min-value takes an amount in USD such as 10 or 0.5, got {shown(text)}")
     return value
 
 
@@ -420,8 +456,10 @@ def serve(
                      "whatever BALCTL_PROFILE says."),
     ] = None,
     min_interval: Annotated[
-        float, typer.Option("--min-interval", min=0, metavar="SECONDS",
-                            help="Fetch at most this often; scrapes in between get the last result.")
+        float, typer.Option("--min-interval", click_type=Seconds("balctl.serve:min_interval_seconds"),
+                            metavar="SECONDS",
+                            help="Fetch at most this often (0 to 86400, a day); scrapes in between get the "
+                                 "last result.")
     ] = 30.0,
     config: ConfigOpt = None,
     timeout: TimeoutOpt = DEFAULT_TIMEOUT,
@@ -709,9 +747,11 @@ def command_asked_for(args: list[str], environ: Any) -> str | None:
     """The command this process runs or completes (`okx` of `balctl okx -o json`, or of
     `balctl okx --profile <TAB>`); None while that is not known (`balctl --help`, `balctl <TAB>`)."""
     if "_BALCTL_COMPLETE" in environ:
+        from balctl.numeric import is_digits
+
         if "COMP_WORDS" in environ:  # bash: every word, and the index of the one completed
             words, current = environ["COMP_WORDS"].split(), environ.get("COMP_CWORD", "")
-            return words[1] if current.isdigit() and int(current) >= 2 and len(words) >= 2 else None
+            return words[1] if is_digits(current) and int(current) >= 2 and len(words) >= 2 else None
         typed = environ.get("_TYPER_COMPLETE_ARGS", "")  # zsh, fish: the line typed so far
         words = typed.split()
         return words[1] if len(words) > 2 or (len(words) == 2 and typed.endswith(" ")) else None

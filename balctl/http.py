@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 import re
 import socket
@@ -32,6 +31,7 @@ from balctl.errors import (
     UsageError,
     status_error_class,
 )
+from balctl import numeric
 from balctl.urls import without_userinfo
 
 defer_charset_detection()  # before requests is imported, which would import the detector at once
@@ -121,16 +121,17 @@ def _check_depth(document: Any) -> None:
     raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
 
 
+MIN_TIMEOUT = 0.1
 MAX_TIMEOUT = 600.0
 """Seconds: no exchange takes ten minutes to answer; `1e10` or `inf` is a typo."""
 
 
-def check_timeout(value: float) -> float:
-    """The per-request timeout, or UsageError for nan, inf, non-positive or absurd values."""
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
-        raise UsageError(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
-                         f"got {value!r}")
-    return float(value)
+def check_timeout(value: str | float, *, option: str = "--timeout") -> float:
+    """The per-request timeout as typed (--timeout, BALCTL_TIMEOUT) or given: UsageError for
+    non-ASCII digits, nan, inf, or anything outside MIN_TIMEOUT..MAX_TIMEOUT (balctl.numeric)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise UsageError(f"{option} {value!r}: not a number of seconds")
+    return numeric.seconds(value, option=option, low=MIN_TIMEOUT, high=MAX_TIMEOUT, noun="the timeout")
 
 
 def worst_case_seconds(timeout: float) -> float:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from balctl import numeric
 from balctl.errors import BalctlError, NetworkError, UsageError
 from balctl.model import Report
 from balctl.platforms import stop_signals
@@ -29,8 +30,16 @@ from balctl.render.prometheus import Exposition, require
 
 DEFAULT_LISTEN = "127.0.0.1:9877"
 DEFAULT_MIN_INTERVAL = 30.0
+MAX_MIN_INTERVAL = 86400.0
+"""One day: an exporter that fetches less often serves stale balances, and `inf` or `nan`
+would stop it fetching at all after the first scrape."""
 RETRY_AFTER_CAP = 15 * 60.0
 """A Retry-After longer than this is not believed (a hostile or confused server)."""
+
+
+def min_interval_seconds(value: str | float, *, option: str = "--min-interval") -> float:
+    """--min-interval SECONDS: 0 (every scrape fetches) to MAX_MIN_INTERVAL, in ASCII (balctl.numeric)."""
+    return numeric.seconds(value, option=option, low=0.0, high=MAX_MIN_INTERVAL, noun="the interval")
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -39,8 +48,8 @@ def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise UsageError(f"--listen {text!r}: expected HOST:PORT such as {DEFAULT_LISTEN}")
+    if not sep or not host or not numeric.is_digits(port) or int(port) > 65535:
+        raise UsageError(f"--listen {numeric.shown(text)}: expected HOST:PORT such as {DEFAULT_LISTEN}")
     return host, int(port)
 
 
@@ -229,8 +238,7 @@ def run(profiles: Sequence[Any], *, listen: str, min_interval: float, timeout: f
     from balctl.messages import stderr_line
 
     require()
-    if min_interval < 0:
-        raise UsageError("--min-interval must not be negative")
+    min_interval = min_interval_seconds(min_interval)
     transport = Transport(timeout=timeout)
     cache = CachedFetch(lambda: timed_fetch(profiles, transport), min_interval)
     server = make_server(parse_listen(listen), cache)

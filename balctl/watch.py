@@ -32,7 +32,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Any, TextIO
 
-from balctl import runner
+from balctl import numeric, runner
 from balctl.errors import BalctlError, NetworkError, RateLimited, UsageError
 from balctl.exchanges import Selection
 from balctl.messages import enable_request_log, report_error, report_warning, stderr_line
@@ -40,6 +40,8 @@ from balctl.model import AMOUNT_FIELDS, EXACT, SUMMARY_FIELDS, Report, Snapshot,
 from balctl.platforms import stop_signals
 
 MIN_SECONDS = 2.0
+MAX_SECONDS = 86400.0
+"""One day: a watch that waits longer between refreshes is a typo (`1e10`), not a watch."""
 MAX_STRETCH = 600.0
 """However often the exchange says 429, the watch looks again within ten minutes."""
 MAX_CHANGES_SHOWN = 12
@@ -48,11 +50,16 @@ POLL = 0.05
 
 
 def check(seconds: float, output: str) -> None:
-    """The usage rules of --watch, checked before anything is fetched."""
-    if not seconds >= MIN_SECONDS:  # also refuses NaN
-        raise UsageError(f"--watch {seconds:g}: the interval must be at least {MIN_SECONDS:g} seconds")
+    """The usage rules of --watch, checked before anything is fetched (the command line has
+    checked the interval already; a library caller's number is checked the same way)."""
+    watch_seconds(seconds)
     if output == "prometheus":
         raise UsageError("--watch prints a table, JSON or CSV; for Prometheus use balctl serve")
+
+
+def watch_seconds(value: str | float, *, option: str = "--watch") -> float:
+    """--watch SECONDS: MIN_SECONDS to MAX_SECONDS, typed in ASCII (balctl.numeric)."""
+    return numeric.seconds(value, option=option, low=MIN_SECONDS, high=MAX_SECONDS, noun="the interval")
 
 
 def watch(profiles: Sequence[Any], selection: Selection, options: runner.RunOptions, *,

@@ -144,3 +144,15 @@ def test_a_terminal_reporting_zero_columns_is_drawn_at_80(monkeypatch):
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_the_history_screen_reads_columns_in_ascii_digits_only(monkeypatch):
+    """COLUMNS=١٢٠ (Arabic-Indic) is not 120 columns: the screen falls back to 80."""
+    import io
+
+    from balctl.history.view import screen
+
+    monkeypatch.setenv("COLUMNS", "120")
+    assert screen(io.StringIO()) == (120, False)
+    monkeypatch.setenv("COLUMNS", "\u0661\u0662\u0660")
+    assert screen(io.StringIO()) == (80, False)

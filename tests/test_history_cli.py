@@ -7,6 +7,8 @@ import re
 import sqlite3
 from datetime import timedelta
 
+import pytest
+
 from balctl.history.store import RISK_FIELDS
 from balctl.simulator import Fault
 from tests.helpers import invoke
@@ -108,6 +110,21 @@ def test_no_history_yet_is_a_hint_and_exit_2(tmp_path, isolated_config):
     result = invoke("history", "--db", str(db))
     assert (result.exit_code, result.stderr) == (2, f"balctl: {db}: no history recorded yet\n"
                                                     "hint: record with: balctl all --record\n")
+
+
+@pytest.mark.parametrize("option, text, shown", [
+    ("--since", "\u0663d", "'\\u0663d'"),                     # Arabic-Indic 3: not 3 days
+    ("--since", "\uff17d", "'\\uff17d'"),                     # full-width 7
+    ("--until", "2026-01-0\u0662", "'2026-01-0\\u0662'"),
+    ("--since", "7d\x1b[2J", "'7d\\x1b[2J'"),                 # no escape sequence reaches the terminal
+])
+def test_non_ascii_digits_in_since_and_until_are_usage_errors(tmp_path, option, text, shown):
+    db = tmp_path / "h.sqlite"
+    record_hours(db, {"okx": ["1"]})
+    result = invoke("history", "--db", str(db), option, text)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"balctl: bad {option} {shown}: use 90m, 24h, 7d (that long ago) or an ISO date "
+                             "such as 2026-01-31 or 2026-01-31T12:00 (UTC)\n")
 
 
 def test_bad_since_and_field_are_usage_errors(tmp_path):

@@ -38,11 +38,14 @@ def test_until_a_date_includes_that_whole_day():
 
 
 @pytest.mark.parametrize("text", ["", "7", "7w", "-7d", "yesterday", "2026-13-01", "2026-01-31T25:00",
-                                  "31/01/2026", "1e3d", "9999999d", "999999d"])
+                                  "31/01/2026", "1e3d", "9999999d", "999999d",
+                                  # Arabic-Indic and full-width digits are not ASCII digits: not 3 days
+                                  "\u0663d", "\uff13h", "1\u0660m", "\u0662\u0660\u0662\u0666-01-31",
+                                  "2026-01-3\u0661", "2026-01-31T1\u0662:00", "2026-01-31T12:00+0\u0661:00"])
 def test_bad_since_names_the_accepted_forms(text):
     with pytest.raises(UsageError) as caught:
         parse_moment(text, option="--since", now=NOW)
-    assert caught.value.line() == f"bad --since {text.strip()!r}: {ACCEPTED}"
+    assert caught.value.line() == f"bad --since {ascii(text.strip())}: {ACCEPTED}"
     assert caught.value.exit_code == 2
 
 

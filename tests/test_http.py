@@ -240,3 +240,22 @@ def test_absurdly_nested_json_is_a_bad_response_not_a_crash():
     responses.get(URL, body=b"[" * 100_000)
     with pytest.raises(BadResponse, match="HTTP 200: truncated or malformed JSON"):
         transport(FakeClock()).get_json(okx, PROFILE, "/api/v5/account/balance")
+
+
+@pytest.mark.parametrize("value, message", [
+    (float("nan"), "--timeout nan: not a number of seconds"),
+    (float("inf"), "--timeout inf: not a number of seconds"),
+    (0.05, "--timeout 0.05: the timeout must be at least 0.1 seconds"),
+    (601, "--timeout 601: the timeout must be at most 600 seconds"),
+    (None, "--timeout None: not a number of seconds"),
+    (True, "--timeout True: not a number of seconds"),
+    ("\u0663", "--timeout '\\u0663': not a number of seconds"),
+])
+def test_a_library_callers_timeout_keeps_the_command_lines_rule(value, message):
+    from balctl.errors import UsageError
+    from balctl.http import check_timeout
+
+    with pytest.raises(UsageError) as caught:
+        Transport(timeout=value)
+    assert caught.value.line() == message
+    assert (check_timeout(0.1), check_timeout(600), check_timeout(" 2.5 ")) == (0.1, 600.0, 2.5)

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from balctl.errors import AuthError, ExitCode, RateLimited
+from balctl.errors import AuthError, ExitCode, RateLimited, UsageError
 from balctl.model import Balance, Failure, Report, Snapshot, Summary
 from balctl.render import prometheus
 from balctl.serve import CachedFetch, make_server, parse_listen, retry_after
@@ -327,11 +327,12 @@ def test_listen_addresses(text, expected):
     assert parse_listen(text) == expected
 
 
-@pytest.mark.parametrize("text", [":9877", "9877", "127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000"])
+@pytest.mark.parametrize("text", [":9877", "9877", "127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000",
+                                  "127.0.0.1:\u0663\u0663\u0663\u0663", "127.0.0.1:\u00b9"])
 def test_listen_needs_a_host_and_a_port(text, sim_config):
     result = invoke("serve", "--listen", text, "-c", str(sim_config))
     assert result.exit_code == ExitCode.USAGE
-    assert result.stderr.startswith(f"balctl: --listen {text!r}: expected HOST:PORT")
+    assert result.stderr == f"balctl: --listen {ascii(text)}: expected HOST:PORT such as 127.0.0.1:9877\n"
 
 
 def test_a_taken_port_is_one_line_and_exit_2(sim_config):
@@ -398,3 +399,18 @@ def test_silent_connections_hold_a_bounded_number_of_threads():
             client.close()
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("value, message", [
+    (float("nan"), "--min-interval nan: not a number of seconds"),  # would never fetch again
+    (float("inf"), "--min-interval inf: not a number of seconds"),
+    (-1.0, "--min-interval -1: the interval must be at least 0 seconds"),
+    (86401, "--min-interval 86401: the interval must be at most 86400 seconds"),
+])
+def test_min_interval_of_a_library_caller_keeps_the_command_lines_rule(value, message):
+    from balctl.serve import min_interval_seconds
+
+    with pytest.raises(UsageError) as caught:
+        min_interval_seconds(value)
+    assert caught.value.line() == message
+    assert (min_interval_seconds(0), min_interval_seconds(86400.0)) == (0.0, 86400.0)

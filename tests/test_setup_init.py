@@ -235,3 +235,14 @@ def test_init_ctrl_d_writes_nothing_and_exits_2(terminal, tmp_path, at_secret):
     assert term.finish() == 2
     assert term.seen.endswith("balctl: input ended: nothing was written\n")
     assert not path.exists()
+
+
+def test_a_menu_number_is_ascii_digits(monkeypatch):
+    """`٢` (Arabic-Indic 2) or `²` is not answer 2: asked again, then `2` picks the second."""
+    from balctl.setup import wizard
+
+    answers, said = iter(["\u0662", "\u00b2", "2"]), []
+    monkeypatch.setattr(wizard, "prompt", lambda label, default=None: next(answers))
+    monkeypatch.setattr(wizard, "say", said.append)
+    assert wizard.choose("Exchange", ("okx", "xt", "coinswitch"), "okx") == "xt"
+    assert said == ["please answer one of: okx, xt, coinswitch"] * 2

@@ -124,10 +124,22 @@ def test_the_table_rounds_to_the_default_places_without_digits():
     assert TableOptions().digits == DEFAULT_PLACES == 8
 
 
-@pytest.mark.parametrize("text", ["-1", "31", "x", "", "2.5"])
+@pytest.mark.parametrize("text", ["-1", "31", "x", "", "2.5", "\u0663", "\uff15", "1\u0660", "\u00b2", "1_0"])
 def test_parse_digits_refuses(text):
-    with pytest.raises(ValueError):
+    """Arabic-Indic `٣`, full-width `５`, superscript `²`: str.isdigit() says yes, a reader says no."""
+    with pytest.raises(ValueError) as caught:
         parse_digits(text)
+    assert str(caught.value) == f"--digits takes a number of decimal places (0 to 30) or 'all', got {ascii(text)}"
+
+
+@pytest.mark.parametrize("columns, width", [("100", 100), ("\u0661\u0660\u0660", None), ("\uff18\uff10", None),
+                                            ("0", None), ("", None)])
+def test_columns_from_the_environment_are_ascii_digits(monkeypatch, columns, width):
+    """COLUMNS=١٠٠ (Arabic-Indic) is not 100 columns: unread, as if unset."""
+    from balctl.render.table import layout_width
+
+    monkeypatch.setenv("COLUMNS", columns)
+    assert layout_width(io.StringIO()) == width
 
 
 def test_parse_columns():

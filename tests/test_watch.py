@@ -66,12 +66,41 @@ def moved_okx_body() -> str:
 
 # -- rules --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args", [["okx", "--watch", "1.5"], ["all", "-w", "0"], ["xt", "-w", "nan"]])
-def test_an_interval_under_two_seconds_is_a_usage_error(args, sim_config, simulator):
+@pytest.mark.parametrize("args, message", [
+    (["okx", "--watch", "1.5"], "--watch 1.5: the interval must be at least 2 seconds"),
+    (["all", "-w", "0"], "--watch 0: the interval must be at least 2 seconds"),
+    (["xt", "-w", "-5"], "--watch -5: the interval must be at least 2 seconds"),
+    (["okx", "-w", "86400.5"], "--watch 86400.5: the interval must be at most 86400 seconds"),
+    (["okx", "-w", "1e10"], "--watch 1e10: the interval must be at most 86400 seconds"),
+    (["okx", "-w", "1e999"], "--watch 1e999: the interval must be at most 86400 seconds"),
+    (["xt", "-w", "nan"], "--watch 'nan': not a number of seconds"),
+    (["okx", "-w", "inf"], "--watch 'inf': not a number of seconds"),
+    (["okx", "-w", "Infinity"], "--watch 'Infinity': not a number of seconds"),
+    (["okx", "-w", "\u0663"], "--watch '\\u0663': not a number of seconds"),          # Arabic-Indic 3
+    (["okx", "-w", "\uff15"], "--watch '\\uff15': not a number of seconds"),          # full-width 5
+    (["okx", "-w", "1_0"], "--watch '1_0': not a number of seconds"),
+    (["okx", "-w", "0x10"], "--watch '0x10': not a number of seconds"),
+    (["okx", "-w", ""], "--watch '': not a number of seconds"),
+])
+def test_an_interval_outside_two_seconds_to_a_day_is_a_usage_error(args, message, sim_config, simulator):
     result = invoke(*args, "-c", str(sim_config))
-    assert result.exit_code == ExitCode.USAGE
-    assert result.stderr.startswith(f"balctl: --watch {float(args[2]):g}: the interval must be at least 2 seconds")
+    assert (result.exit_code, result.stdout, result.stderr) == (ExitCode.USAGE, "", f"balctl: {message}\n")
     assert simulator.log == []
+
+
+@pytest.mark.parametrize("seconds", ["2", " 30 ", "2.5", "86400", "1e3"])
+def test_an_interval_of_two_seconds_to_a_day_is_taken(seconds, sim_config, simulator):
+    """Taken: the run gets as far as the output rule, which only a parsed interval reaches."""
+    result = invoke("okx", "-w", seconds, "-o", "prometheus", "-c", str(sim_config))
+    assert (result.exit_code, result.stderr) == (
+        ExitCode.USAGE, "balctl: --watch prints a table, JSON or CSV; for Prometheus use balctl serve\n")
+    assert simulator.log == []
+
+
+def test_watch_help_states_the_range():
+    result = invoke("okx", "--help", env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Fetch again every SECONDS (2 to 86400, a day) until Ctrl-C" in " ".join(result.stdout.split())
 
 
 def test_watch_does_not_print_prometheus(sim_config):
@@ -84,10 +113,22 @@ def test_demo_has_no_watch():
     assert invoke("demo", "--watch", "5").exit_code == ExitCode.USAGE
 
 
-def test_check_accepts_two_seconds():
+def test_check_accepts_two_seconds_to_a_day():
     check(2, "table")
+    check(86400, "csv")
     with pytest.raises(UsageError):
         check(1.999, "json")
+
+
+@pytest.mark.parametrize("seconds, message", [
+    (86400.5, "--watch 86400.5: the interval must be at most 86400 seconds"),
+    (float("nan"), "--watch nan: not a number of seconds"),
+    (float("inf"), "--watch inf: not a number of seconds"),
+])
+def test_check_refuses_a_library_callers_absurd_interval(seconds, message):
+    with pytest.raises(UsageError) as caught:
+        check(seconds, "json")
+    assert (caught.value.line(), caught.value.exit_code) == (message, ExitCode.USAGE)
 
 
 def test_changes_between_two_refreshes():

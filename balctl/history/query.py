@@ -18,6 +18,7 @@ from decimal import Decimal, localcontext
 from balctl.errors import UsageError
 from balctl.history.store import SUMMARY_FIELDS
 from balctl.model import AMOUNT_FIELDS, EXACT, decimal_sum, iso_millis
+from balctl.numeric import shown
 from balctl.sanitize import terminal_text
 
 CHANGE_WINDOWS: tuple[tuple[str, timedelta], ...] = (
@@ -30,7 +31,7 @@ LOOKBACK = timedelta(days=33)
 """How far before the latest point the table's changes may need data (30 d and 10 %)."""
 
 ACCEPTED_TIMES = "90m, 24h, 7d (that long ago) or an ISO date such as 2026-01-31 or 2026-01-31T12:00 (UTC)"
-_RELATIVE = re.compile(r"(\d{1,6})([mhd])")
+_RELATIVE = re.compile(r"([0-9]{1,6})([mhd])")  # [0-9], not \d: that would read `٣d` as 3 days
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -45,17 +46,17 @@ def parse_moment(text: str, *, option: str, now: datetime, end_of_day: bool = Fa
     try:
         if relative:
             return now - timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             day = date.fromisoformat(value)
             moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
             return moment + timedelta(days=1, microseconds=-1000) if end_of_day else moment
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?", value):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                        r"(Z|[+-][0-9]{2}:[0-9]{2})?", value):
             moment = datetime.fromisoformat(value)
             return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):  # 2026-13-01; 999999d before year 1
         pass
-    shown = value[:40].encode("ascii", "backslashreplace").decode()
-    raise UsageError(f"bad {option} {shown!r}: use {ACCEPTED_TIMES}")
+    raise UsageError(f"bad {option} {shown(value)}: use {ACCEPTED_TIMES}")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import TextIO
 from balctl.history.query import CHANGE_WINDOWS, LOOKBACK, Change, Request, Series, changes, load_series
 from balctl.history.store import NoHistory, connect, database_error
 from balctl.model import iso_millis
+from balctl.numeric import is_digits
 from balctl.sanitize import terminal_text
 
 CSV_HEADER = ("at", "profile", "exchange", "account", "unit", "asset", "field", "value")
@@ -178,7 +179,7 @@ def screen(out: TextIO) -> tuple[int, bool]:
         except (OSError, ValueError, AttributeError):
             pass
     columns = os.environ.get("COLUMNS", "")
-    return (int(columns) if columns.isdigit() and int(columns) >= 40 else 80), terminal
+    return (int(columns) if is_digits(columns) and int(columns) >= 40 else 80), terminal
 
 
 def charts(series: list[Series], field: str, *, width: int, colour: bool) -> str:

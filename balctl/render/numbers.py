@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from balctl.model import MAX_PLACES
+from balctl.numeric import is_digits, shown
 
 DEFAULT_PLACES = 8
 """Asset amounts: enough for a satoshi."""
@@ -45,11 +46,13 @@ class Shown:
 
 def parse_digits(text: str) -> int | None:
     """`--digits`: `all` → None (exact), else a number of places 0..MAX_DIGITS_OPTION."""
-    if text.strip().lower() == "all":
+    typed = text.strip()
+    if typed.lower() == "all":
         return None
-    if not text.strip().isdigit() or int(text) > MAX_DIGITS_OPTION:
-        raise ValueError(f"--digits takes a number of decimal places (0 to {MAX_DIGITS_OPTION}) or 'all', got {text!r}")
-    return int(text)
+    if not is_digits(typed) or int(typed) > MAX_DIGITS_OPTION:  # not str.isdigit(): `٣` is not 3 here
+        raise ValueError(f"--digits takes a number of decimal places (0 to {MAX_DIGITS_OPTION}) or 'all', "
+                         f"got {shown(text)}")
+    return int(typed)
 
 
 def is_usd_unit(unit: str | None) -> bool:

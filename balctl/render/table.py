@@ -27,6 +27,7 @@ from rich.cells import cell_len
 
 from balctl.filters import sort_rows
 from balctl.model import AMOUNT_FIELDS, Balance, Report, Snapshot, decimal_sum
+from balctl.numeric import is_digits
 from balctl.render import TableOptions
 from balctl.render.layout import ColumnSpec, fit, heading_lines
 from balctl.render.numbers import NULL, USD_PLACES, Shown, align, is_usd_unit, show
@@ -483,7 +484,7 @@ def layout_width(out: TextIO | None) -> int | None:
     if _is_terminal(out):
         return _terminal_size(out)[0]
     columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+    return int(columns) if is_digits(columns) and int(columns) > 0 else None
 
 
 def _is_terminal(out: Any) -> bool:
@@ -500,5 +501,5 @@ def _terminal_size(out: TextIO) -> tuple[int, int]:
         columns, lines = 0, 0
     if columns <= 0:
         env = os.environ.get("COLUMNS", "")
-        columns = int(env) if env.isdigit() and int(env) > 0 else 80
+        columns = int(env) if is_digits(env) and int(env) > 0 else 80
     return columns, lines if lines > 0 else 25

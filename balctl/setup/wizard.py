@@ -14,6 +14,7 @@ from pathlib import Path
 from balctl import exchanges
 from balctl.errors import UsageError
 from balctl.messages import stderr_line
+from balctl.numeric import is_digits
 from balctl.setup import keyring_store
 from balctl.setup.add import NewProfile
 from balctl.setup.secrets import prompt, read_values
@@ -75,7 +76,7 @@ def choose(label: str, options: tuple[str, ...], default: str) -> str:
     listed = ", ".join(f"{index}) {option}" for index, option in enumerate(options, 1))
     while True:
         answer = prompt(f"{label} ({listed})", default=default).strip()
-        if answer.isdigit() and 1 <= int(answer) <= len(options):
+        if is_digits(answer) and 1 <= int(answer) <= len(options):
             return options[int(answer) - 1]
         if answer in options:
             return answer
