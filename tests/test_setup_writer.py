@@ -391,6 +391,20 @@ def test_a_symlink_into_a_directory_that_exists_gets_a_new_file_through_it(tmp_p
     assert list(load_profiles(real / "config.yaml", ENV)) == ["okx"]
 
 
+def test_a_link_then_dot_dot_writes_the_file_the_loader_reads(tmp_path, monkeypatch):
+    """`link/../config.yaml` is beside the link's target, as the kernel and the loader see it,
+    not beside the link (which is what folding `..` as text would give)."""
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "cwd").mkdir()
+    (tmp_path / "cwd" / "link").symlink_to(tmp_path / "real" / "sub")
+    (tmp_path / "real" / "config.yaml").write_text(USER_FILE)
+    (tmp_path / "real" / "config.yaml").chmod(0o600)
+    monkeypatch.chdir(tmp_path / "cwd")
+    writer.add_profile(Path("link/../config.yaml"), "okx", OKX_ENTRY, environ=ENV)
+    assert "okx" in load_profiles(tmp_path / "real" / "config.yaml", ENV)
+    assert not (tmp_path / "cwd" / "config.yaml").exists()
+
+
 # --- anchors ---------------------------------------------------------------------------------
 
 ANCHORED = textwrap.dedent("""\

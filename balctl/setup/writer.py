@@ -292,7 +292,10 @@ def _real(path: Path) -> Path:
     A link to something missing is refused: writing through it would create the target (and
     its directories) wherever the link happens to point, a place the user may have moved
     away from or never meant to write to."""
-    given = Path(os.path.abspath(os.path.expanduser(str(path))))
+    given = Path(os.path.expanduser(str(path)))
+    # Not abspath(): it folds `link/..` as text before the link is followed, and the file
+    # written would then not be the one the loader (and the kernel) reads.
+    given = given if given.is_absolute() else Path.cwd() / given
     for link in (*reversed(given.parents), given):
         try:
             if not os.path.islink(link):
