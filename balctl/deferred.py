@@ -21,10 +21,13 @@ import importlib.machinery
 import importlib.util
 import re
 import sys
+import threading
 import types
 from pathlib import Path
 
 DETECTOR = "charset_normalizer"
+_LOADING = threading.RLock()
+"""Held while a stand-in imports its real module (re-entrant: that import may use it)."""
 VERSION_LINE = re.compile(r'^__version__ = "([0-9][0-9A-Za-z.+-]*)"$', re.MULTILINE)
 
 
@@ -46,10 +49,19 @@ class DeferredModule(types.ModuleType):
         self.__dict__.update(known)
 
     def __getattr__(self, attribute: str) -> object:
+        return getattr(self._loaded(), attribute)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._loaded())
+
+    def _loaded(self) -> types.ModuleType:
+        """The real module, imported by whichever thread asks first. Under a lock: a second
+        thread must not take the module out of `sys.modules` while the first one imports it."""
         name = self.__dict__["__name__"]
-        if sys.modules.get(name) is self:
-            sys.modules.pop(name, None)
-        return getattr(importlib.import_module(name), attribute)
+        with _LOADING:
+            if sys.modules.get(name) is self:
+                del sys.modules[name]
+            return importlib.import_module(name)
 
 
 def defer_charset_detection() -> None:

@@ -94,3 +94,29 @@ def test_the_stand_in_answers_its_own_attributes_and_loads_the_module_for_others
     assert type(sys.modules["balctl_test_lazy"]) is deferred.DeferredModule  # nothing loaded yet
     assert stand_in.VALUE == 42
     assert type(sys.modules["balctl_test_lazy"]) is types.ModuleType and sys.modules["balctl_test_lazy"].LOADED
+
+
+
+def test_the_real_import_runs_under_the_lock_and_every_thread_gets_the_module(tmp_path, monkeypatch):
+    """Unlocked, a thread that had seen the stand-in could take the real module out of
+    `sys.modules` while another thread was still importing it (a KeyError inside the import
+    system, seen about once in 400 runs of 64 threads): the import must run under the lock."""
+    package = tmp_path / "balctl_test_locked"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "import time\nfrom balctl import deferred\nLOCKED = deferred._LOADING._is_owned()\n"
+        "time.sleep(0.05)  # other threads run meanwhile\nVALUE = 41\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib.util
+    import threading
+
+    stand_in = deferred.DeferredModule(importlib.util.find_spec("balctl_test_locked"))
+    monkeypatch.setitem(sys.modules, "balctl_test_locked", stand_in)
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append((stand_in.VALUE, stand_in.LOCKED))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [(41, True)] * 8
+    assert sys.modules["balctl_test_locked"].VALUE == 41 and "VALUE" in dir(stand_in)
