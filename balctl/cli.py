@@ -737,10 +737,19 @@ def _silence_stdout() -> None:
 def main() -> None:
     """Console-script entry point."""
     args, asked = sys.argv[1:], command_asked_for(sys.argv[1:], os.environ)
+    if "_BALCTL_COMPLETE" in os.environ and "COMP_WORDS" in os.environ and not _word_index_readable(os.environ):
+        return  # no completions: Typer's own reader of COMP_CWORD would end in a traceback
     if asked is None and args in ([], ["--help"], ["-h"]):  # the command list, or `balctl <TAB>`
         listing_only(app)(prog_name="balctl")
     else:
         only_command(app, asked)(prog_name="balctl")
+
+
+def _word_index_readable(environ: Any) -> bool:
+    """bash's COMP_CWORD is a plain index (ASCII digits, not thousands of them)."""
+    from balctl.numeric import is_digits
+
+    return is_digits(environ.get("COMP_CWORD", ""))
 
 
 def command_asked_for(args: list[str], environ: Any) -> str | None:

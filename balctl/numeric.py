@@ -17,14 +17,16 @@ from balctl.errors import UsageError
 DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 """A number as people and exchanges write it: ASCII digits, an optional sign, point and exponent."""
 
-_DIGITS = re.compile(r"[0-9]+")
+_DIGITS = re.compile(r"[0-9]{1,18}")
+"""At most 18 digits: no count balctl reads needs more, and `int()` refuses text of over
+4,300 digits with an error of its own (it would surface as an internal error)."""
 
 SHOWN_LIMIT = 40
 """Characters of a refused value repeated in its error line."""
 
 
 def is_digits(text: str) -> bool:
-    """`text` is one or more of 0-9: what a reader takes `str.isdigit()` to mean."""
+    """`text` is a whole number as a reader takes `str.isdigit()` to mean: 1 to 18 of 0-9."""
     return _DIGITS.fullmatch(text) is not None
 
 

@@ -397,3 +397,13 @@ def test_profiles_help_names_only_table_and_json():
     assert done.returncode == 0
     assert "  -o, --output <table|json>" in done.stdout
     assert "table|json|csv" not in done.stdout and "<table|json|csv|prometheus>" not in done.stdout
+
+
+@pytest.mark.parametrize("cword", ["1" * 5000, "\u0663", "x", ""])
+def test_a_word_index_bash_could_not_have_sent_completes_nothing(cword):
+    """COMP_CWORD comes from the shell: one Typer cannot read (5,000 digits is beyond int())
+    gets no completions, not a traceback."""
+    env = {**os.environ, "_BALCTL_COMPLETE": "complete_bash", "COMP_WORDS": "balctl okx --profile ",
+           "COMP_CWORD": cword}
+    done = subprocess.run([sys.executable, "-m", "balctl"], env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

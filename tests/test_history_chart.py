@@ -156,3 +156,5 @@ def test_the_history_screen_reads_columns_in_ascii_digits_only(monkeypatch):
     assert screen(io.StringIO()) == (120, False)
     monkeypatch.setenv("COLUMNS", "\u0661\u0662\u0660")
     assert screen(io.StringIO()) == (80, False)
+    monkeypatch.setenv("COLUMNS", "1" * 5000)  # beyond what int() reads: not a crash, the default
+    assert screen(io.StringIO()) == (80, False)
