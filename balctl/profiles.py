@@ -274,6 +274,10 @@ def _read_yaml(path: Path) -> Any:
         # without a newline; name a line the file has
         where = f" at line {min(mark.line + 1, len(text.splitlines()) or 1)}" if mark is not None else ""
         raise ProfileError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', None) or 'syntax error'}") from None
+    except (ValueError, OverflowError):
+        # PyYAML reads `2024-13-45` as a date and `0x_` as a number, then cannot build them
+        raise ProfileError(f"{path}: invalid YAML: a value that YAML reads as a date or number is not one "
+                           "(quote it to keep it text)") from None
 
 
 def _strict_loader(yaml: Any) -> type:

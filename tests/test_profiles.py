@@ -96,6 +96,11 @@ def test_output_env_var_and_option_precedence(write_config):
     "text, message",
     [
         ("profiles: [", "invalid YAML at line 1"),
+        ("profiles:\n  a:\n    exchange: okx\n    api_key: 2024-13-45\n",
+         "invalid YAML: a value that YAML reads as a date or number is not one (quote it to keep it text)"),
+        ("profiles:\n  a:\n    exchange: okx\n    api_key: 0x_\n", "a value that YAML reads as a date or number"),
+        ("profiles:\n  a:\n    exchange: okx\n    api_key: " + "1" * 5000 + "\n",
+         "a value that YAML reads as a date or number"),
         ("other: 1\n", "'profiles' is missing or not a mapping of profile names"),
         ("profiles: [a, b]\n", "'profiles' is missing or not a mapping of profile names"),
         ("profiles:\n  a:\n    exchange: kraken\n", "profile 'a': key 'exchange': unknown exchange 'kraken'"),
