@@ -293,7 +293,7 @@ def test_table_output(write_config):
         "│ BTCUSDT  │ USDT  │  0.0021 │            6.78 │    -6.78     │",
         "└──────────┴───────┴─────────┴─────────────────┴──────────────┘",
         "already included in the balances above",
-        "amounts rounded for display; -o json has the exchange's exact digits (or --digits all)",
+        "amounts rounded for display; -o json or --digits all shows the exact digits",
     ]
     assert "\x1b[" not in result.stdout
 

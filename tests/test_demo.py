@@ -91,7 +91,7 @@ def test_demo_table_shows_the_three_accounts_and_totals(empty_home):
         "│ USD  │ 44,981.08 │        1 │",
         "│ USDT │ 96,917.30 │        2 │",  # 35956.475839745678901234 + 60960.82599588
         "└──────┴───────────┴──────────┘",
-        "amounts rounded for display; -o json has the exchange's exact digits (or --digits all)",
+        "amounts rounded for display; -o json or --digits all shows the exact digits",
     ]
 
 

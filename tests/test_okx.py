@@ -285,7 +285,7 @@ def test_table_output(write_config):
         "  equity 51,071.11 USD   loans: ETH 2.00001234 (+0.00001234 interest)",
         "  adjusted equity 55,415.62 USD   maintenance margin 0 USD   initial margin 0 USD   unrealised P&L 0 USD"
         "   notional 0 USD",
-        "amounts rounded for display; -o json has the exchange's exact digits (or --digits all)",
+        "amounts rounded for display; -o json or --digits all shows the exact digits",
     ]
     assert "\x1b[" not in result.stdout
 

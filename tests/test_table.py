@@ -260,8 +260,7 @@ def test_the_okx_account_at_80_columns(monkeypatch):
         "  maintenance margin 312.47 USD   initial margin 1,249.87 USD",
         "  unrealised P&L -7.55 USD   notional 9,230.11 USD",
         "hidden: frozen — widen the terminal or use --columns",
-        "amounts rounded for display; -o json has the exchange's exact digits (or",
-        "--digits all)",
+        "amounts rounded for display; -o json or --digits all shows the exact digits",
     ]
 
 
@@ -395,7 +394,7 @@ def test_emphasis(monkeypatch):
     summary = next(line for line in text.splitlines() if "equity" in line)
     assert summary.startswith("  equity \x1b[1m51,071.11\x1b[0m USD")  # normal weight, equity bold
     assert text.splitlines()[-1] == (
-        "\x1b[2mamounts rounded for display; -o json has the exchange's exact digits (or --digits all)\x1b[0m")
+        "\x1b[2mamounts rounded for display; -o json or --digits all shows the exact digits\x1b[0m")
 
 
 @pytest.mark.parametrize("env, color, styled", [
