@@ -246,3 +246,15 @@ def test_a_menu_number_is_ascii_digits(monkeypatch):
     monkeypatch.setattr(wizard, "say", said.append)
     assert wizard.choose("Exchange", ("okx", "xt", "coinswitch"), "okx") == "xt"
     assert said == ["please answer one of: okx, xt, coinswitch"] * 2
+
+
+def test_a_yes_no_question_asks_again_until_it_gets_yes_or_no(monkeypatch, capsys):
+    """An API key typed one question early is not taken as a "no"."""
+    from balctl.setup import wizard
+
+    answers = iter(["0c7f4a52-3b1e-4d8a", "maybe", "YES"])
+    monkeypatch.setattr(wizard, "prompt", lambda label, **kw: next(answers))
+    assert wizard.yes("Is it a demo-trading key?") is True
+    assert capsys.readouterr().err == "please answer y or n\nplease answer y or n\n"
+    answers = iter(["n"])
+    assert wizard.yes("Is it a demo-trading key?", default=True) is False

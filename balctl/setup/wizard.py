@@ -84,8 +84,13 @@ def choose(label: str, options: tuple[str, ...], default: str) -> str:
 
 
 def yes(label: str, default: bool = False) -> bool:
-    answer = prompt(f"{label} (y/n)", default="y" if default else "n").lower()
-    return answer in ("y", "yes")
+    """y/yes or n/no (Enter takes `default`); anything else is asked again: an API key typed
+    one question early must not pass as a "no"."""
+    while True:
+        answer = prompt(f"{label} (y/n)", default="y" if default else "n").lower()
+        if answer in ("y", "yes", "n", "no"):
+            return answer in ("y", "yes")
+        say("please answer y or n")
 
 
 def _ask_profile(path: Path, existing: list[str]) -> NewProfile:
