@@ -153,6 +153,46 @@ def test_an_existing_name_is_exit_2_unless_force(tmp_path, memory_keyring):
     assert path.read_text() == before + "    symbols: [ETH_USDT]\n"
 
 
+def test_an_existing_name_is_refused_before_standard_input_is_read(tmp_path):
+    """The secrets' lines stay unread: the offset of the stdin file the subprocess shared."""
+    from tests.helpers import run_balctl
+
+    path = tmp_path / "config.yaml"
+    args = ("profiles", "add", "main", "-c", str(path), "-e", "xt", "--api-key", "xt-key-0001")
+    assert run(*args, input=f"{SECRET}\n").exit_code == 0
+    before = path.read_text()
+    lines = tmp_path / "stdin.txt"
+    lines.write_text(f"{SECRET}\nsomething-else\n")
+    with open(lines, "rb") as stdin:
+        again = run_balctl(*args, stdin=stdin)
+        offset = os.lseek(stdin.fileno(), 0, os.SEEK_CUR)
+    assert again.returncode == 2
+    assert again.stdout == ""
+    assert again.stderr == (f"balctl: {path}: a profile named 'main' exists already\n"
+                            "hint: choose another name, or replace it with --force\n")
+    assert offset == 0
+    assert path.read_text() == before
+
+
+def test_an_existing_name_is_refused_on_a_terminal_before_any_prompt(tmp_path, monkeypatch):
+    from balctl.setup import secrets
+
+    path = tmp_path / "config.yaml"
+    args = ("profiles", "add", "main", "-c", str(path), "-e", "okx", "--api-key", "okx-key-0001abcd")
+    assert run(*args, input=f"{SECRET}\n{PASSPHRASE}\n").exit_code == 0
+    asked: list[str] = []
+    monkeypatch.setattr(secrets, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(secrets, "prompt", lambda label, **options: asked.append(label) or "typed")
+    again = run(*args)
+    assert again.exit_code == 2
+    assert again.stderr == (f"balctl: {path}: a profile named 'main' exists already\n"
+                            "hint: choose another name, or replace it with --force\n")
+    assert asked == []
+    forced = run(*args, "--force")  # the same terminal with --force: both secrets are asked for
+    assert forced.exit_code == 0, forced.stderr
+    assert asked == ["API secret", "API passphrase"]
+
+
 def test_add_keeps_the_users_comments_and_order(write_config):
     path = write_config("""\
         # my accounts

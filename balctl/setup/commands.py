@@ -12,7 +12,7 @@ from typing import TextIO
 
 from balctl.messages import stderr_line
 from balctl.setup import add as adding
-from balctl.setup import keyring_store
+from balctl.setup import keyring_store, writer
 from balctl.setup.add import NewProfile
 from balctl.setup.writer import Written
 
@@ -22,6 +22,8 @@ def add(path: Path, spec: NewProfile, *, force: bool = False, stdin: TextIO | No
     from balctl.setup.secrets import read_values
 
     spec.check()
+    if not force:
+        writer.refuse_if_taken(path, spec.name)  # before any secret is typed
     if spec.keyring:
         keyring_store.require()  # before any secret is typed
     values = read_values(spec.to_read(), stdin)

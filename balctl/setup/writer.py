@@ -80,13 +80,26 @@ def add_profile(path: Path, name: str, entry: Mapping[str, Any], *, force: bool 
         layout = Layout.of(old, target)
         exists = name in layout.blocks
         if exists and not force:
-            raise UsageError(f"{target}: a profile named '{name}' exists already",
-                             hint="choose another name, or replace it with --force")
+            raise _taken(target, name)
         if exists:
             _refuse_if_anchor_used(target, old or "", layout, name, "replace")
         text = layout.with_block(name, entry) if exists else layout.with_new(name, entry)
         unset = _write_checked(target, old, text, name, environ, dry_run=dry_run)
     return Written(target, exists, unset)
+
+
+def refuse_if_taken(path: Path, name: str) -> None:
+    """Refuse a name the file already has, before `profiles add` reads any secret: the user
+    must not type two secrets only to hear the name is taken. `add_profile` checks again
+    under its lock (another command may add the name in between)."""
+    target = _real(path)
+    if name in Layout.of(_read(target), target).blocks:
+        raise _taken(target, name)
+
+
+def _taken(target: Path, name: str) -> UsageError:
+    return UsageError(f"{target}: a profile named '{name}' exists already",
+                      hint="choose another name, or replace it with --force")
 
 
 def remove_profile(path: Path, name: str, *, environ: Mapping[str, str] = os.environ) -> Path:
