@@ -605,3 +605,63 @@ def test_to_json_refuses_floats():
     assert to_json({"a": [Decimal("1.10"), "x", None, True, 3]}) == '{"a":[1.10,"x",null,true,3]}'
     with pytest.raises(TypeError):
         to_json(1.5)
+
+
+# --- python -m balctl.simulator --profiles-out ------------------------------------------------
+
+
+def test_profiles_out_writes_the_profile_file_0600_that_balctl_reads(tmp_path, shared_simulator):
+    """Run on its own, as the README's Development section does (port 0: any free one)."""
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    from tests.helpers import run_balctl
+
+    out = tmp_path / "sim.yaml"
+    process = subprocess.Popen([sys.executable, "-m", "balctl.simulator", "--port", "0", "--profiles-out", str(out)],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        first = process.stderr.readline()
+        rest = [first]
+        for line in iter(process.stderr.readline, ""):  # "" when it ended early
+            rest.append(line)
+            if line.startswith("Profile file written"):
+                break
+        assert process.poll() is None, "".join(rest)
+        base_url = first.removeprefix("balctl simulator listening on ").removesuffix(" (Ctrl-C to stop)\n")
+        assert base_url.startswith("http://127.0.0.1:")
+        assert rest[-1] == f"Profile file written to {out}\n"
+        expected = shared_simulator.profiles_yaml().replace(shared_simulator.base_url, base_url)
+        assert out.read_text() == expected
+        assert "".join(rest[1:-1]) == "Profile file (save it with chmod 600):\n\n" + expected + "\n"
+        assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+        done = run_balctl("all", "-c", str(out), "-o", "csv", "-p", "xt")
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""
+        rows = [line.split(",")[1:6] for line in done.stdout.splitlines()[1:]]
+        assert rows == [["xt", "xt", "lever", "BTC_USDT", "BTC"], ["xt", "xt", "lever", "BTC_USDT", "USDT"],
+                        ["xt", "xt", "lever", "ETH_USDT", "ETH"], ["xt", "xt", "lever", "ETH_USDT", "USDT"]]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stderr.close()
+
+
+@pytest.mark.parametrize("existing", ["file", "dangling symlink"])
+def test_profiles_out_refuses_an_existing_file_in_one_line_exit_2(tmp_path, capsys, existing):
+    from balctl.simulator.__main__ import main
+
+    out = tmp_path / "sim.yaml"
+    if existing == "file":
+        out.write_text("profiles: {}\n")
+    else:
+        out.symlink_to(tmp_path / "nowhere.yaml")
+    assert main(["--port", "0", "--profiles-out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", f"balctl simulator: {out}: exists already; "
+                                                "remove it or choose another file\n")
+    assert out.is_symlink() or out.read_text() == "profiles: {}\n"
+    assert not (tmp_path / "nowhere.yaml").exists()
