@@ -26,7 +26,7 @@ from typer.core import TyperGroup
 from balctl import __version__, runner
 from balctl.errors import BadResponse, BalctlError, ExitCode, InternalError, UsageError
 from balctl.exchanges import EXCHANGES, Exchange, Selection
-from balctl.messages import guard_streams, report_error, stderr_line
+from balctl.messages import guard_streams, next_step, report_error, stderr_line
 from balctl.runner import DEFAULT_TIMEOUT, RunOptions
 
 if TYPE_CHECKING:
@@ -664,6 +664,8 @@ def demo(
         for profile in load_profiles(path).values():
             first_of_each.setdefault(profile.exchange, profile)
         code = runner.run(list(first_of_each.values()), Selection(), options, single=False)
+    if code == 0:
+        next_step("next: balctl init (your own keys), or balctl profiles example", color.value)
     raise typer.Exit(code)
 
 

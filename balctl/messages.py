@@ -42,6 +42,24 @@ def stderr_line(line: str) -> None:
     _write_stderr(terminal_text(redact(line), LINE_LIMIT) + "\n")
 
 
+def next_step(line: str, color: str = "auto") -> None:
+    """A suggestion for a person at a terminal (`next: ...`), dim when colour is on. Nothing
+    when stderr is not a terminal: scripts and tests reading stderr see what they always did."""
+    if not _stderr_is_terminal():
+        return
+    from balctl.render.table import wants_color
+
+    text = terminal_text(redact(line), LINE_LIMIT)
+    _write_stderr(f"\x1b[2m{text}\x1b[0m\n" if wants_color(sys.stderr, color) else text + "\n")
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):  # replaced by something without isatty, or closed
+        return False
+
+
 def log_time(seconds: float) -> str:
     """`2026-01-02T03:04:05.678Z`: when a `-v` line was logged, in UTC, so cron logs from
     machines in different time zones read alike."""

@@ -105,3 +105,66 @@ def test_demo_needs_no_config_even_when_the_default_path_is_broken(tmp_path):
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.startswith(HEADER + "\n") and done.stdout.count("\n") == 10
     assert os.listdir(home / ".config" / "balctl") == ["config.yaml"]
+
+
+# --- the next step, for a person at a terminal -------------------------------------------------
+
+NEXT = "next: balctl init (your own keys), or balctl profiles example\n"
+
+
+def test_demo_on_a_terminal_ends_with_the_next_step_on_stderr(empty_home):
+    """stderr a real pseudo-terminal: the progress line clears itself, then the suggestion."""
+    import subprocess
+    import sys
+
+    controller, terminal = os.openpty()
+    try:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("BALCTL_")}
+        env.update(HOME=str(empty_home), XDG_CONFIG_HOME="", NO_COLOR="1", COLUMNS="200")
+        done = subprocess.run([sys.executable, "-m", "balctl", "demo", "-o", "csv"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=terminal, env=env, timeout=60)
+        os.close(terminal)
+        terminal = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the terminal side is closed and everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+        if terminal >= 0:
+            os.close(terminal)
+    assert done.returncode == 0
+    assert done.stdout.decode().startswith(HEADER + "\n")
+    text = shown.decode()
+    assert text.endswith("\r\x1b[K" + NEXT.replace("\n", "\r\n"))  # the terminal's own CR LF
+    assert text.count("next:") == 1
+
+
+@pytest.mark.parametrize(("color", "line"), [("auto", NEXT), ("always", f"\x1b[2m{NEXT[:-1]}\x1b[0m\n")])
+def test_demo_next_step_is_plain_or_dim_as_the_colour_setting_says(monkeypatch, color, line):
+    from typer.testing import CliRunner
+
+    from balctl import messages
+    from balctl.cli import app
+
+    monkeypatch.setattr(messages, "_stderr_is_terminal", lambda: True)  # CliRunner's stderr is not one
+    result = CliRunner().invoke(app, ["demo", "-o", "csv", "--color", color])  # NO_COLOR=1 from conftest
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(HEADER + "\n")
+    assert result.stderr == line
+
+
+def test_demo_says_nothing_more_when_stderr_is_not_a_terminal():
+    from typer.testing import CliRunner
+
+    from balctl.cli import app
+
+    result = CliRunner().invoke(app, ["demo", "-o", "csv"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(HEADER + "\n")
+    assert result.stderr == ""
