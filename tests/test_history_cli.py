@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import sqlite3
 from datetime import timedelta
 
@@ -109,7 +110,31 @@ def test_no_history_yet_is_a_hint_and_exit_2(tmp_path, isolated_config):
     record_hours(db, {"okx": [None]})  # a run, but not one snapshot
     result = invoke("history", "--db", str(db))
     assert (result.exit_code, result.stderr) == (2, f"balctl: {db}: no history recorded yet\n"
-                                                    "hint: record with: balctl all --record\n")
+                                                    f"hint: record with: balctl all --record --db {db}\n")
+
+
+@pytest.mark.parametrize("name", ["new.sqlite", "my history.sqlite", "it's.sqlite"])
+def test_no_history_hint_carries_the_db_and_following_it_records_there(simulator, sim_config, tmp_path, name):
+    """The hint once dropped `--db`: pasted as printed, it recorded into the default database."""
+    db = tmp_path / "dir" / name
+    result = invoke("history", "--db", str(db))
+    quoted = shlex.quote(str(db))
+    assert quoted != str(db) or " " not in name
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", f"balctl: {db}: no history recorded yet\nhint: record with: balctl all --record --db {quoted}\n")
+    command = shlex.split(result.stderr.splitlines()[1].removeprefix("hint: record with: "))
+    assert command[:3] == ["balctl", "all", "--record"]
+    recorded = invoke(*command[1:], "-c", str(sim_config), "-o", "json")
+    assert (recorded.exit_code, recorded.stderr) == (0, "")
+    assert rows(db, "SELECT command FROM runs") == [("all",)]
+
+
+def test_no_history_hint_with_balctl_db_names_it_too(tmp_path, monkeypatch):
+    db = tmp_path / "env.sqlite"
+    monkeypatch.setenv("BALCTL_DB", str(db))
+    result = invoke("history")
+    assert (result.exit_code, result.stderr) == (2, f"balctl: {db}: no history recorded yet\n"
+                                                    f"hint: record with: balctl all --record --db {db}\n")
 
 
 @pytest.mark.parametrize("option, text, shown", [
