@@ -221,7 +221,8 @@ def choose_profile_name(
             raise ProfileError(f"{path}: no profile named '{name}' (have: {', '.join(names)})")
         other = exchange_of(name)
         if other is not None and other != exchange:
-            raise ProfileError(f"{path}: profile '{name}' is a {other} profile, not {exchange}")
+            raise ProfileError(f"{path}: profile '{name}' is for {other}, not {exchange}",
+                               hint=_profiles_of_hint(names, exchange_of, exchange))
         return name
     if exchange in names and exchange_of(exchange) in (exchange, None):
         return exchange  # using it raises the profile's own error if it is broken
@@ -238,6 +239,15 @@ def choose_profile_name(
     raise ProfileError(
         f"{path}: several {exchange} profiles, choose one with --profile: {', '.join(candidates)}"
     )
+
+
+def _profiles_of_hint(names: list[str], exchange_of: Callable[[str], str | None], exchange: str) -> str:
+    """After `-p NAME` named another exchange's profile: the ones this command can use, so
+    the next try is a right one (or, when there is none, how to add one)."""
+    mine = [name for name in names if exchange_of(name) == exchange]
+    if not mine:
+        return f"the file has no {exchange} profile: add one with 'balctl profiles add NAME --exchange {exchange}'"
+    return f"{exchange} profiles in the file: {', '.join(mine)} (choose one with --profile)"
 
 
 def select_profiles(profiles: ProfileFile, names: list[str]) -> list[Profile | ProfileError]:

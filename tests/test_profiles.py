@@ -218,6 +218,20 @@ def test_env_only_secrets_may_be_shared(write_config):
 
 # --- which profile ------------------------------------------------------------------------
 
+@pytest.mark.parametrize("command, name, line, hint", [
+    ("okx", "xt", "profile 'xt' is for xt, not okx",
+     "okx profiles in the file: main, sub (choose one with --profile)"),
+    ("xt", "main", "profile 'main' is for okx, not xt",
+     "xt profiles in the file: xt (choose one with --profile)"),
+    ("coinswitch", "xt", "profile 'xt' is for xt, not coinswitch",
+     "the file has no coinswitch profile: add one with 'balctl profiles add NAME --exchange coinswitch'"),
+])
+def test_a_profile_of_another_exchange_names_the_ones_to_use(write_config, command, name, line, hint):
+    path = write_config(TWO_OKX)
+    result = invoke(command, "-c", str(path), "-p", name, env=ENV)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"balctl: {path}: {line}\nhint: {hint}\n")
+
+
 def test_choice_by_name_same_name_or_only_one(write_config):
     path = write_config(TWO_OKX)
     profiles = load_profiles(path, ENV)
@@ -225,7 +239,7 @@ def test_choice_by_name_same_name_or_only_one(write_config):
     assert choose_profile(profiles, "xt", None).name == "xt"
     with pytest.raises(ProfileError, match="several okx profiles, choose one with --profile: main, sub"):
         choose_profile(profiles, "okx", None)
-    with pytest.raises(ProfileError, match="profile 'xt' is a xt profile, not okx"):
+    with pytest.raises(ProfileError, match="profile 'xt' is for xt, not okx"):
         choose_profile(profiles, "okx", "xt")
     with pytest.raises(ProfileError, match="no coinswitch profile in the file"):
         choose_profile(profiles, "coinswitch", None)
