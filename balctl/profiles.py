@@ -146,7 +146,7 @@ class ProfileFile(Mapping[str, Profile]):
 def load_profiles(path: Path, environ: Mapping[str, str] = os.environ) -> ProfileFile:
     """Read and check the file; raises ProfileError for a problem of the file as a whole."""
     _refuse_if_writable(path)
-    document = _read_yaml(path)
+    document = _read_yaml(path, environ)
     section = document.get("profiles") if isinstance(document, dict) else None
     if not isinstance(section, dict) or not section:
         raise ProfileError(f"{path}: 'profiles' is missing or not a mapping of profile names")
@@ -258,15 +258,11 @@ def select_profiles(profiles: ProfileFile, names: list[str]) -> list[Profile | P
     return [profiles.outcome(name) for name in profiles if not names or name in names]
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path, environ: Mapping[str, str] = os.environ) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ProfileError(
-            f"{path}: profile file not found",
-            hint="create it with 'balctl init' (or 'balctl profiles add'); "
-                 "'balctl profiles example' prints an annotated example; or use --config",
-        ) from None
+        raise ProfileError(f"{path}: profile file not found", hint=_not_found_hint(path, environ)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{path}: cannot read the profile file: {_os_reason(exc)}") from None
     from balctl import plainyaml
@@ -288,6 +284,19 @@ def _read_yaml(path: Path) -> Any:
         # PyYAML reads `2024-13-45` as a date and `0x_` as a number, then cannot build them
         raise ProfileError(f"{path}: invalid YAML: a value that YAML reads as a date or number is not one "
                            "(quote it to keep it text)") from None
+
+
+def _not_found_hint(path: Path, environ: Mapping[str, str]) -> str:
+    """What to do about a missing profile file. At the default location: create it, or point
+    elsewhere with --config. Anywhere else the path came from --config or BALCTL_CONFIG, so
+    "use --config" would be no advice: check that path, or create the file there."""
+    if path == default_config_path(environ):
+        return ("create it with 'balctl init' (or 'balctl profiles add'); "
+                "'balctl profiles example' prints an annotated example; or use --config")
+    import shlex
+
+    return (f"check the path given to --config (or BALCTL_CONFIG); to create the file there: "
+            f"balctl init --config {shlex.quote(str(path))}")
 
 
 def _strict_loader(yaml: Any) -> type:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
 
 import pytest
 from typer.testing import CliRunner
@@ -190,9 +191,9 @@ def test_unset_variable_is_a_profile_error_without_secrets(config):
     )
 
 
-def test_missing_file_is_one_line_and_a_hint_exit_2(tmp_path):
-    path = tmp_path / "nope.yaml"
-    result = run("-c", str(path))
+def test_missing_default_file_is_one_line_and_a_hint_exit_2(isolated_config):
+    path = isolated_config / ".config" / "balctl" / "config.yaml"
+    result = run()
     assert result.exit_code == 2
     assert result.stdout == ""
     # a pip-installed balctl has no config.example.yaml to copy: point to init and example
@@ -200,6 +201,19 @@ def test_missing_file_is_one_line_and_a_hint_exit_2(tmp_path):
         f"balctl: {path}: profile file not found\n"
         "hint: create it with 'balctl init' (or 'balctl profiles add'); "
         "'balctl profiles example' prints an annotated example; or use --config\n")
+
+
+@pytest.mark.parametrize("how", ["-c", "--config", "BALCTL_CONFIG"])
+@pytest.mark.parametrize("name", ["nope.yaml", "my config.yaml"])
+def test_missing_given_file_hints_at_the_path_given_not_at_config(tmp_path, how, name):
+    """The path came from --config (or BALCTL_CONFIG): "or use --config" would be no advice."""
+    path = tmp_path / name
+    result = run(BALCTL_CONFIG=str(path)) if how == "BALCTL_CONFIG" else run(how, str(path))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"balctl: {path}: profile file not found\n"
+        "hint: check the path given to --config (or BALCTL_CONFIG); to create the file there: "
+        f"balctl init --config {shlex.quote(str(path))}\n")
 
 
 # --- the renderer, every exchange (no exchange module needed) -----------------------------
