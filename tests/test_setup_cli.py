@@ -422,7 +422,7 @@ def test_check_shows_an_exchange_message_with_control_characters_escaped(sim_con
     table = run("profiles", "check", "-c", str(sim_config), "okx")
     assert table.exit_code == 3
     assert "\x1b" not in table.stdout and "\u202e" not in table.stdout
-    assert "okx (okx): bad\\x1b[2J sign\\u202e [50113]" in table.stdout
+    assert "\nokx: error: bad\\x1b[2J sign\\u202e [50113]\n" in table.stdout  # the name once, not `okx (okx):` again
     result, rows = check_json("-c", str(sim_config), "okx")
     # escaped once, where the exchange's text is taken in (errors.exchange_text)
     assert rows[0]["error"]["message"] == "okx (okx): bad\\x1b[2J sign\\u202e [50113]"

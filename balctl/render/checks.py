@@ -89,7 +89,9 @@ def check_notes(result: Any) -> list[str]:
     cannot hold, in that order."""
     notes = []
     if result.error is not None:
-        notes.append(f"error: {result.error.line()}")
+        # the note starts with the profile's name already: `exchange (profile):` again
+        # would say it twice (`okx: error: okx (okx): ...`)
+        notes.append(f"error: {result.error.evolve(exchange=None, profile=None).line()}")
         if result.error.hint:
             notes.append(f"hint: {result.error.hint}")
     notes += [f"warning: {warning}" for warning in result.warnings]
