@@ -208,7 +208,8 @@ def wrong(secret: str) -> str:
 @pytest.mark.parametrize(
     "exchange, lines",
     [
-        ("okx", ["balctl: okx (okx): Invalid Sign. [50113]"]),
+        ("okx", ["balctl: okx (okx): Invalid Sign. [50113]",
+                 "hint: check api_secret and passphrase in the profile: both must belong to this api_key"]),
         ("xt", ["balctl: xt (xt): signature rejected [AUTH_103]",
                 "hint: check api_secret in the profile: it must belong to this api_key"]),
     ],
@@ -223,6 +224,17 @@ def test_a_wrong_secret_exits_3_with_the_exchange_code(simulator, tmp_path, exch
     entries = balance_requests(simulator)
     assert entries and all(not entry.verified and entry.status in (200, 401) for entry in entries)
     assert {entry.code for entry in entries} == {lines[0].rsplit("[", 1)[1].rstrip("]")}
+
+
+def test_a_wrong_okx_passphrase_exits_3_naming_the_passphrase(simulator, tmp_path):
+    passphrase = simulator.credentials["okx"]["passphrase"]
+    config = profiles_with(simulator, tmp_path / "wrong.yaml", passphrase, wrong(passphrase))
+    done = run_balctl("okx", config=config)
+    assert (done.returncode, done.stdout) == (3, "")
+    assert done.stderr.splitlines() == [
+        "balctl: okx (okx): Request header OK-ACCESS-PASSPHRASE incorrect. [50105]",
+        "hint: check passphrase in the profile: it is the one set when this API key was created",
+    ]
 
 
 def test_coinswitch_key_unknown_to_the_exchange_exits_3_with_401_and_its_message(simulator, tmp_path):

@@ -33,6 +33,10 @@ HINTS = {
     "50119": REGION_HINT,
     "50110": "add this machine's public IP address to the API key's IP whitelist on OKX",
     "50102": "check the system clock (timedatectl / ntp): it is off by more than OKX accepts",
+    # OKX signs with the secret and checks the passphrase beside it: either typed wrong
+    # (or from another key) reads "Invalid Sign." to the user
+    "50113": "check api_secret and passphrase in the profile: both must belong to this api_key",
+    "50105": "check passphrase in the profile: it is the one set when this API key was created",
 }
 ERRORS: dict[str, type[errors.BalctlError]] = {  # docs/exchanges.md, OKX; other codes go by HTTP status
     **dict.fromkeys(["50100", "50101", "50103", "50104", "50105", "50106", "50107",
