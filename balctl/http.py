@@ -200,7 +200,7 @@ class Transport:
     def _attempt(self, exchange: ModuleType, profile: Any, path: str) -> tuple[int, Any]:
         timestamp = self._clock_ms() + self._offsets.get(profile.base_url, 0)
         headers = exchange.sign(profile, path, timestamp)
-        status, body, response_headers = self._send(profile.base_url + path, headers, _who(exchange, profile))
+        status, body, response_headers = self._send(profile.base_url, path, headers, _who(exchange, profile))
         try:
             exchange.check(status, body)
         except NetworkError as exc:  # a 503 may say when to come back, not only a 429
@@ -210,7 +210,7 @@ class Transport:
         _check_status(status, response_headers)
         return status, body
 
-    def _send(self, url: str, headers: dict[str, str], who: str) -> tuple[int, Any, Any]:
+    def _send(self, base_url: str, path: str, headers: dict[str, str], who: str) -> tuple[int, Any, Any]:
         """One request, bounded as a whole by `timeout` seconds of wall-clock time;
         returns (status, decoded JSON, headers) or raises a classified error.
 
@@ -221,6 +221,7 @@ class Transport:
         """
         if self._closed.is_set():
             raise NetworkError("the run ended before this request was sent")
+        url = base_url + path
         started = time.perf_counter()
         shown = without_userinfo(url)  # -v never logs a proxy password, however short
         outcome: dict[str, Any] = {}
@@ -230,7 +231,7 @@ class Transport:
         def work() -> None:
             _worker.outcome = outcome
             try:
-                outcome["value"] = self._receive(url, headers, outcome, abandoned)
+                outcome["value"] = self._receive(url, headers, outcome, abandoned, base_url)
             except BaseException as exc:  # noqa: BLE001  handed to the waiting thread
                 outcome["error"] = exc
             finally:
@@ -268,7 +269,7 @@ class Transport:
         return status, body, response_headers
 
     def _receive(self, url: str, headers: dict[str, str], outcome: dict[str, Any],
-                 abandoned: threading.Event) -> tuple[int, bytes, Any]:
+                 abandoned: threading.Event, base_url: str) -> tuple[int, bytes, Any]:
         """The request itself (on the worker thread): status, body bytes (decoded from
         gzip/deflate, at most MAX_BODY_BYTES) and headers."""
         try:
@@ -284,7 +285,7 @@ class Transport:
             # `response.next`), and a hostile one raises anything from ValueError to
             # InvalidURL: the answer itself has arrived, and is what counts.
             if "response" not in outcome:
-                error = self._network_error(url, exc)
+                error = self._network_error(url, exc, base_url)
                 if error is None:
                     raise
                 raise error from None
@@ -298,24 +299,25 @@ class Transport:
         finally:
             response.close()
 
-    def _network_error(self, url: str, exc: Exception) -> NetworkError | None:
+    def _network_error(self, url: str, exc: Exception, base_url: str) -> NetworkError | None:
         """The classified error for a request that got no answer; None if `exc` is not a
         network problem (a bug: the caller re-raises it)."""
         if isinstance(exc, requests.ConnectTimeout):
             connect = min(CONNECT_TIMEOUT, self.timeout)
-            return _logged(NetworkError(f"cannot connect to {_host(url)}: no answer within {connect:g} s"),
-                           "connect timeout")
+            return _logged(NetworkError(f"cannot connect to {_host(url)}: no answer within {connect:g} s",
+                                        hint=unreachable_hint(base_url)), "connect timeout")
         if isinstance(exc, requests.Timeout):
             return _logged(NetworkError(f"no answer within {self.timeout:g} s"), "timeout")
         if isinstance(exc, requests.RequestException):
-            return _logged(NetworkError(f"cannot connect to {_host(url)}: {_reason(exc)}"), type(exc).__name__)
+            return _logged(NetworkError(f"cannot connect to {_host(url)}: {_reason(exc)}",
+                                        hint=unreachable_hint(base_url)), type(exc).__name__)
         return None
 
     def clock_offset_ms(self, exchange: ModuleType, profile: Any) -> int:
         """The exchange's clock minus ours, in ms, from its public time endpoint (one request,
         not retried): its answer is taken to be from the middle of the round trip."""
         before = self._clock_ms()
-        status, body, headers = self._send(profile.base_url + exchange.TIME_PATH, {}, _who(exchange, profile))
+        status, body, headers = self._send(profile.base_url, exchange.TIME_PATH, {}, _who(exchange, profile))
         after = self._clock_ms()
         _check_status(status, headers)
         try:
@@ -488,6 +490,12 @@ def _describe_non_json(content: bytes) -> str:
 
 def _elapsed_ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def unreachable_hint(base_url: str) -> str:
+    """Where balctl tried to connect, so that a typo in base_url (or a test URL left in the
+    profile) shows; the URL's `user:password@`, if any, masked."""
+    return f"is the exchange reachable from this machine? the profile's base_url is {without_userinfo(base_url)}"
 
 
 def _host(url: str) -> str:

@@ -235,9 +235,23 @@ def test_connection_refused_exits_4(simulator, tmp_path, no_sleep, closed_port, 
     result = run(config, exchange)
     assert result.exit_code == 4
     assert_one_error(result, exchange, [
-        f"balctl: {exchange} ({exchange}): cannot connect to 127.0.0.1:{closed_port}: connection refused"])
+        f"balctl: {exchange} ({exchange}): cannot connect to 127.0.0.1:{closed_port}: connection refused",
+        f"hint: is the exchange reachable from this machine? the profile's base_url is http://127.0.0.1:{closed_port}"])
     assert len(no_sleep) == 2  # three attempts
     assert simulator.log == []
+
+
+def test_connection_refused_hint_masks_a_password_in_base_url(simulator, tmp_path, no_sleep, closed_port):
+    """The hint names base_url, which may carry a proxy's `user:password@`: never shown."""
+    config = write_profiles(simulator, tmp_path / "closed.yaml",
+                            (simulator.base_url, f"http://user:s3cretPa55@127.0.0.1:{closed_port}/base"))
+    result = run(config, "okx")
+    assert result.exit_code == 4
+    assert_one_error(result, "okx", [
+        f"balctl: okx (okx): cannot connect to 127.0.0.1:{closed_port}: connection refused",
+        f"hint: is the exchange reachable from this machine? the profile's base_url is "
+        f"http://****@127.0.0.1:{closed_port}/base"])
+    assert "s3cret" not in result.output
 
 
 def test_a_hanging_server_with_timeout_1_exits_4_within_seconds(simulator, sim_config):
