@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from types import ModuleType
 from typing import Any
 
+from balctl import numeric
 from balctl.deferred import defer_charset_detection
 from balctl.errors import (
     AuthError,
@@ -31,7 +32,6 @@ from balctl.errors import (
     UsageError,
     status_error_class,
 )
-from balctl import numeric
 from balctl.urls import without_userinfo
 
 defer_charset_detection()  # before requests is imported, which would import the detector at once

@@ -26,13 +26,16 @@ TOP_LEVEL_KEYS = ("profiles", "record")
 """`record: true` makes `--record` the default (issue 12: cron lines stay short)."""
 COMMON_KEYS: dict[str, bool] = {"exchange": True, "api_key": True, "api_secret": True, "base_url": False,
                                  "alerts": False}
-ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-KEYRING_REFERENCE = re.compile(r"\$\{keyring:([^}\s]+)\}")
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_KEYRING_NAME = r"[^}\s]+"
+ENV_REFERENCE = re.compile(rf"\$\{{({_ENV_NAME})\}}")
+KEYRING_REFERENCE = re.compile(rf"\$\{{keyring:({_KEYRING_NAME})\}}")
 """`${keyring:NAME}`: the secret stored in the OS keyring under service `balctl`, user NAME."""
+REFERENCE = re.compile(rf"\$\{{(?:keyring:{_KEYRING_NAME}|{_ENV_NAME})\}}")
+"""Either reference, whole: what a literal value must escape to be written into the file."""
 REFERENCE_OR_ESCAPE = re.compile(
-    r"\$(\$\{(?:keyring:[^}\s]+|[A-Za-z_][A-Za-z0-9_]*)\})"  # `$${...}`: the text `${...}` itself
-    r"|\$\{keyring:([^}\s]+)\}"
-    r"|\$\{([A-Za-z_][A-Za-z0-9_]*)\}"
+    rf"\$({REFERENCE.pattern})"  # `$${...}`: the text `${...}` itself
+    rf"|{KEYRING_REFERENCE.pattern}|{ENV_REFERENCE.pattern}"
 )
 """A reference, or one escaped with a second `$` so that a literal value (a secret that
 happens to read `${HOME}`) can be written into the file. Only `$` before a reference is an

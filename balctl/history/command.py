@@ -8,7 +8,7 @@ from typing import TextIO
 
 from balctl.errors import UsageError
 from balctl.history.query import Request, field_kind, parse_moment
-from balctl.history.store import NoHistory, resolve_db_path
+from balctl.history.store import NoHistory, record_hint, resolve_db_path
 
 
 def history(
@@ -50,11 +50,3 @@ def history(
     except NoHistory as exc:
         raise exc.evolve(hint=record_hint(path if db is not None else None)) from None
 
-
-def record_hint(db: Path | None) -> str:
-    """How to record into the database that was read: a hint without the `--db` the user
-    gave would record into the default database, and the next `history --db` would still
-    find nothing. The path is quoted for the shell, so the line can be pasted as it is."""
-    import shlex
-
-    return "record with: balctl all --record" + (f" --db {shlex.quote(str(db))}" if db is not None else "")

@@ -128,13 +128,22 @@ def resolve_db_path(given: str | Path | None, environ: Mapping[str, str] = os.en
     return Path(os.path.expanduser(str(chosen))) if chosen else default_db_path(environ)
 
 
+def record_hint(db: Path | None) -> str:
+    """How to record into the database that was read: a hint without the `--db` the user
+    gave would record into the default database, and the next `history --db` would still
+    find nothing. The path is quoted for the shell, so the line can be pasted as it is."""
+    import shlex
+
+    return "record with: balctl all --record" + (f" --db {shlex.quote(str(db))}" if db is not None else "")
+
+
 def connect(path: Path, *, create: bool) -> sqlite3.Connection:
     """An open, migrated connection in WAL mode; `create=False` refuses a missing file.
 
     Every SQLite or OS failure becomes a one-line `HistoryError` naming the file.
     """
     if not create and not path.exists():
-        raise NoHistory(f"{path}: no history recorded yet", hint="record with: balctl all --record")
+        raise NoHistory(f"{path}: no history recorded yet", hint=record_hint(None))
     try:
         if create:
             _create_private(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from balctl.history.query import CHANGE_WINDOWS, LOOKBACK, Change, Request, Series, changes, load_series
-from balctl.history.store import NoHistory, connect, database_error
+from balctl.history.store import NoHistory, connect, database_error, record_hint
 from balctl.model import iso_millis
 from balctl.numeric import is_digits
 from balctl.sanitize import terminal_text
@@ -31,7 +31,7 @@ def show(db_path: Path, request: Request, fmt: str, out: TextIO, *, color: str =
     connection = connect(db_path, create=False)
     try:
         if connection.execute("SELECT 1 FROM snapshots LIMIT 1").fetchone() is None:
-            raise NoHistory(f"{db_path}: no history recorded yet", hint="record with: balctl all --record")
+            raise NoHistory(f"{db_path}: no history recorded yet", hint=record_hint(None))
         wide = request
         if fmt == "table":  # the changes look back from each series' latest point, up to 30 d
             high = iso_millis(request.until) if request.until else "~"

@@ -22,15 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from balctl.errors import ProfileError, UsageError
+from balctl.profiles import REFERENCE  # a literal escapes it as `$${...}`
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 SYMBOL_TEXT = re.compile(r"[A-Z0-9_]+")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 """Written bare: YAML reads it back as this very string (numbers and booleans are quoted)."""
-REFERENCE = re.compile(r"\$\{(?:keyring:[^}\s]+|[A-Za-z_][A-Za-z0-9_]*)\}")
-"""What the loader replaces (balctl.profiles.REFERENCE_OR_ESCAPE): a literal value escapes it
-as `$${...}`, which the loader reads back as the text `${...}`."""
 NEW_FILE_HEADER = (
     "# balctl profile file, written by 'balctl profiles add' / 'balctl init'.\n"
     "# Edit freely: balctl keeps your comments and order when it adds a profile.\n"
